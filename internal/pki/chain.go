@@ -123,10 +123,13 @@ func (b *builder) walk(path []*x509.Certificate) *Chain {
 	if b.isAnchor(cur) {
 		return &Chain{Certificates: clone(path), Status: ChainTrusted}
 	}
-	best := &Chain{Certificates: clone(path), Status: ChainPartial}
+	// A self-signed certificate ends a path: an untrusted root. Another
+	// path through a cross-certificate of the same subject may still reach
+	// an anchor; the caller's loop tries it.
 	if isSelfSigned(cur) {
-		best.Status = ChainUntrustedRoot
+		return &Chain{Certificates: clone(path), Status: ChainUntrustedRoot}
 	}
+	best := &Chain{Certificates: clone(path), Status: ChainPartial}
 	if len(path) >= maxChainDepth {
 		return best
 	}
