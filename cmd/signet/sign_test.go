@@ -242,3 +242,42 @@ func TestSignNeedsOpenSSLAndUnzipToAgree(t *testing.T) {
 		t.Fatalf("unzip -t: %v\n%s", err, out)
 	}
 }
+
+// TestSignOverwrite: --overwrite replaces an author signature; the package
+// still hashes to what the new signature names, and -o leaves the input be.
+func TestSignOverwrite(t *testing.T) {
+	p := makePKI(t)
+	tsaURL := startTSA(t, p)
+	dir := t.TempDir()
+	pkg := filepath.Join(dir, "Contoso.Re.1.0.0.nupkg")
+	orig := writeTestPackage(t, pkg, "Contoso.Re", "1.0.0")
+	args := []string{"sign", pkg, "--trust-bundle", p.rootPEM, "--certificate-path", p.codePFX, "--certificate-password", p.codePassword, "--timestamper", tsaURL}
+	if code, _, errOut := runCLI(t, args...); code != 0 {
+		t.Fatal(errOut)
+	}
+	first := readSignature(t, pkg)
+	if code, _, errOut := runCLI(t, append(args, "--overwrite", "--hash-algorithm", "SHA512")...); code != 0 {
+		t.Fatal(errOut)
+	}
+	second := readSignature(t, pkg)
+	if bytes.Equal(first, second) {
+		t.Fatal("--overwrite kept the old signature")
+	}
+	sd, err := cms.Parse(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Version:1\n\n" + hashOIDs[crypto.SHA512] + "-Hash:" + base64.StdEncoding.EncodeToString(hashOf(crypto.SHA512, orig)) + "\n\n"
+	if string(sd.EContent) != want {
+		t.Fatalf("re-signed content %q, want %q (the hash of the original unsigned package)", sd.EContent, want)
+	}
+	out := filepath.Join(dir, "out")
+	before, _ := os.ReadFile(pkg)
+	if code, _, errOut := runCLI(t, append(args, "--overwrite", "-o", out)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	if after, _ := os.ReadFile(pkg); !bytes.Equal(before, after) {
+		t.Fatal("signing with -o changed the input")
+	}
+	readSignature(t, filepath.Join(out, filepath.Base(pkg)))
+}
