@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/signet-nuget/signet/internal/atomicfile"
-	"github.com/signet-nuget/signet/internal/pki"
 	"github.com/signet-nuget/signet/internal/signer"
 	"github.com/signet-nuget/signet/nupkg"
 	"github.com/signet-nuget/signet/nusig"
@@ -135,12 +134,10 @@ func signPackages(ctx context.Context, e *env, pkgs []string, s *signFlags, t nu
 		printError(e.stderr, err)
 		return 1
 	}
-	roots, _, _ := pki.DefaultRoots()
-	for _, b := range s.trustBundles {
-		if err := roots.AddFile(b); err != nil {
-			printError(e.stderr, err)
-			return 1
-		}
+	roots, _, _, err := loadRoots(s.trustBundles)
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
 	}
 	warnings, err := nusig.CheckSigningCertificate(id.Certificate, nusig.PrecheckOptions{
 		Pool: id.Chain, Roots: roots.Certificates, AllowUntrustedRoot: s.allowUntrustedRoot,

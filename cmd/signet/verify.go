@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signet-nuget/signet/internal/pki"
 	"github.com/signet-nuget/signet/nupkg"
 	"github.com/signet-nuget/signet/nusig"
 )
@@ -47,14 +46,10 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		printError(e.stderr, fmt.Errorf("no package given"), "usage: signet verify <package>... [options]")
 		return 2
 	}
-	cs, ts, warning := pki.DefaultRoots()
-	for _, b := range bundles {
-		if err := cs.AddFile(b); err != nil {
-			printError(e.stderr, err)
-			return 1
-		}
-		ts.AddFile(b)
-		warning = ""
+	cs, ts, warning, err := loadRoots(bundles)
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
 	}
 	if warning != "" && !asJSON {
 		printWarning(e.stderr, warning)
@@ -66,8 +61,11 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 
 	var reports []jsonPackage
 	failed := 0
-	for _, p := range expandPackages(pkgs) {
+	paths := expandPackages(pkgs)
+	bar := newProgress(e.stderr, len(paths))
+	for _, p := range paths {
 		r, err := verifyFile(ctx, p, o)
+		bar.clear()
 		if err != nil {
 			failed++
 			if asJSON {
@@ -75,6 +73,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 			} else {
 				printError(e.stderr, fmt.Errorf("%q is not a valid package file: %w", p, err))
 			}
+			bar.step(filepath.Base(p))
 			continue
 		}
 		if len(fingerprints) > 0 && r.Primary != nil {
@@ -88,7 +87,9 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		} else {
 			printResult(e.stdout, p, r, v)
 		}
+		bar.step(filepath.Base(p))
 	}
+	bar.clear()
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

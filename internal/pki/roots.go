@@ -130,3 +130,42 @@ func fileExists(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && !fi.IsDir()
 }
+
+// AddDir reads every *.pem, *.crt and *.cer (PEM) file of dir into b. A
+// missing directory adds nothing and is not an error: it is where a user
+// may put extra roots.
+func (b *Bundle) AddDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pki: trust directory: %w", err)
+	}
+	for _, e := range ents {
+		switch filepath.Ext(e.Name()) {
+		case ".pem", ".crt", ".cer":
+		default:
+			continue
+		}
+		if e.IsDir() {
+			continue
+		}
+		if err := b.AddFile(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UserRootsDir is where Signet looks for extra trusted roots of the user:
+// $SIGNET_TRUST_DIR, else <user config dir>/signet/roots.
+func UserRootsDir() string {
+	if d := os.Getenv("SIGNET_TRUST_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "signet", "roots")
+	}
+	return ""
+}
