@@ -37,25 +37,42 @@ func (v *verifier) countersignature(ctx context.Context, r *Result, ps *primary)
 		prim.disallow(!o.AllowIllegal)
 		return
 	}
-	switch o.Countersignatures {
-	case CountersignatureNever:
-		return
-	case CountersignatureAlways:
-		if len(repo) == 0 {
+	if len(repo) == 0 {
+		if o.Countersignatures == CountersignatureAlways {
 			prim.add(NU3038, SeverityError, "The package has no repository countersignature, and one is required")
 			prim.Status = minStatus(prim.Status, StatusDisallowed)
-			return
 		}
-	case CountersignatureIfExistsAndNecessary:
-		if len(repo) == 0 || ps.typ == TypeRepository || prim.Status == StatusValid || !(prim.untrustedRoot || prim.expired) {
-			return
-		}
-	}
-	if len(repo) == 0 {
 		return
+	}
+	switch o.Countersignatures {
+	case CountersignatureNever:
+		r.Countersignature = v.describeCountersignature(repo[0])
+		return
+	case CountersignatureIfExistsAndNecessary:
+		if ps.typ == TypeRepository || prim.Status == StatusValid || !(prim.untrustedRoot || prim.expired) {
+			r.Countersignature = v.describeCountersignature(repo[0])
+			return
+		}
 	}
 	r.Countersignature = v.verifyCountersignature(ctx, repo[0], ps)
 	v.fallback(prim, r.Countersignature)
+}
+
+// describeCountersignature reads a countersignature without verifying it:
+// its certificate and repository attributes, for allow lists (spec 5.6:
+// repository entries match countersignatures whether or not they were
+// verified).
+func (v *verifier) describeCountersignature(cs *cms.SignerInfo) *SignatureResult {
+	s := &SignatureResult{Type: TypeRepository, Placement: PlacementCountersignature, Status: StatusValid}
+	s.Hash, _ = cs.Hash()
+	s.Certificate, _ = v.sd.SignerCertificate(cs)
+	if ri, err := repositoryInfo(cs); err == nil {
+		s.Repository = &ri
+	}
+	if t, err := signingTime(cs); err == nil {
+		s.SigningTime = t
+	}
+	return s
 }
 
 // verifyCountersignature checks a repository countersignature: its own

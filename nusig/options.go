@@ -76,6 +76,9 @@ type VerifyOptions struct {
 	// signing certificates whose untrusted roots are accepted (trustedSigners
 	// entries with allowUntrustedRoot="true", spec 5.6).
 	AllowUntrustedRootFingerprints []string
+	// UntrustedRootAllowed, when set, is asked as well: it lets a trust
+	// policy match fingerprints of any hash algorithm.
+	UntrustedRootAllowed func(*x509.Certificate) bool
 
 	// Now returns the verification time; time.Now when nil.
 	Now func() time.Time

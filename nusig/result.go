@@ -42,6 +42,7 @@ const (
 	ReasonRevoked           Reason = "revoked"
 	ReasonRevocationUnknown Reason = "revocation-unknown"
 	ReasonRootNotInBundle   Reason = "root-not-in-bundle"
+	ReasonNotTrustedSigner  Reason = "not-trusted-signer"
 )
 
 // Issue is one finding of verification: its NuGet code, a reason where the
@@ -149,6 +150,12 @@ type SignatureResult struct {
 	Repository   *RepositoryInfo
 	Status       Status
 	Issues       []Issue
+	// Verified is false for a repository countersignature that was read
+	// but not verified, because the options did not need it (restore
+	// verifies it only when the primary signature alone fails, spec 5.4).
+	// Its certificate and repository attributes are still given, for allow
+	// lists; its Status does not count.
+	Verified bool
 
 	expired       bool
 	untrustedRoot bool

@@ -59,7 +59,7 @@ func (s *SignatureResult) disallow(cond bool) {
 // the signature content for the primary signature, the primary signature
 // value for a countersignature.
 func (v *verifier) verifySignature(ctx context.Context, si *cms.SignerInfo, cert *x509.Certificate, data []byte, typ Type, pl Placement) *SignatureResult {
-	s := &SignatureResult{Type: typ, Placement: pl, Certificate: cert, Status: StatusValid}
+	s := &SignatureResult{Type: typ, Placement: pl, Certificate: cert, Status: StatusValid, Verified: true}
 	s.Hash, _ = si.Hash()
 	name := s.Name()
 	o := v.o
@@ -101,7 +101,7 @@ func (v *verifier) verifySignature(ctx context.Context, si *cms.SignerInfo, cert
 		s.because(ReasonPartialChain)
 		s.Status = minStatus(s.Status, StatusDisallowed)
 	case pki.ChainUntrustedRoot:
-		if !slices.Contains(o.AllowUntrustedRootFingerprints, Fingerprint(cert)) {
+		if !v.untrustedRootAllowed(cert) {
 			s.add(NU3018, v.untrustedSeverity(), "The %s found a chain building issue: the certificate chain ends at root %q, which is not trusted", name, chain.Root().Subject.String())
 			s.because(ReasonUntrustedRoot)
 			s.add(NU3042, SeverityWarning, "The root %q (SHA-256 %s) is not in the code-signing trust bundle; add it with --trust-bundle if you trust it", chain.Root().Subject.String(), Fingerprint(chain.Root()))
@@ -187,4 +187,13 @@ func (v *verifier) checkRevocation(ctx context.Context, s *SignatureResult, chai
 	s.add(unknownCode, sev, "The %s found a chain building issue: the revocation status of the certificate chain is unknown%s", name, why)
 	s.because(ReasonRevocationUnknown)
 	return false
+}
+
+// untrustedRootAllowed reports whether the options accept an untrusted root
+// for this signing certificate (trustedSigners allowUntrustedRoot entries).
+func (v *verifier) untrustedRootAllowed(cert *x509.Certificate) bool {
+	if v.o.UntrustedRootAllowed != nil && v.o.UntrustedRootAllowed(cert) {
+		return true
+	}
+	return slices.Contains(v.o.AllowUntrustedRootFingerprints, Fingerprint(cert))
 }

@@ -66,7 +66,7 @@ func Verify(ctx context.Context, p *nupkg.Package, o VerifyOptions) *Result {
 	}
 	v.countersignature(ctx, r, ps)
 	status := r.Primary.Status
-	if r.Countersignature != nil {
+	if r.Countersignature != nil && r.Countersignature.Verified {
 		status = minStatus(status, r.Countersignature.Status)
 	}
 	r.Status = minStatus(r.Status, status)

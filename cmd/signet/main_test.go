@@ -15,5 +15,8 @@ func TestMain(m *testing.M) {
 	os.Setenv("SIGNET_TRUST_DIR", dir)
 	code := m.Run()
 	os.RemoveAll(dir)
+	if pkiVal != nil {
+		os.RemoveAll(pkiVal.dir)
+	}
 	os.Exit(code)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-nuget/signet/internal/trust"
 	"github.com/signet-nuget/signet/nupkg"
 	"github.com/signet-nuget/signet/nusig"
 )
@@ -54,10 +55,26 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	if warning != "" && !asJSON {
 		printWarning(e.stderr, warning)
 	}
+	cfg, err := loadConfig(e, configFile)
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
+	}
+	pol := cfg.Policy()
+	if !asJSON {
+		for _, w := range cfg.Warnings() {
+			printWarning(e.stderr, w)
+		}
+		for _, w := range pol.Warnings {
+			printWarning(e.stderr, w.String())
+		}
+	}
 	o := nusig.VerifyCommandOptions()
 	o.Roots, o.TimestampRoots = cs.Certificates, ts.Certificates
-	o.OfflineRevocation = offline
-	_ = configFile
+	cfg.Configure(&o)
+	if offline {
+		o.OfflineRevocation = true
+	}
 
 	var reports []jsonPackage
 	failed := 0
@@ -76,6 +93,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 			bar.step(filepath.Base(p))
 			continue
 		}
+		pol.Apply(r, o)
 		if len(fingerprints) > 0 && r.Primary != nil {
 			allowListCheck(r, fingerprints)
 		}
@@ -112,8 +130,22 @@ func allowListCheck(r *nusig.Result, fps []string) {
 		}
 	}
 	r.Issues = append(r.Issues, nusig.Issue{Code: nusig.NU3034, Severity: nusig.SeverityError,
-		Message: fmt.Sprintf("The package signature certificate fingerprint %s does not match any certificate fingerprint in the allow list", got)})
+		Message: fmt.Sprintf("The primary signature certificate fingerprint %s is not among the --certificate-fingerprint values", got), Reason: nusig.ReasonNotTrustedSigner})
 	r.Status = nusig.StatusDisallowed
+}
+
+// loadConfig reads the nuget.config files as NuGet finds them from the
+// working directory, or only the one --configfile names.
+func loadConfig(e *env, configFile string) (*trust.Config, error) {
+	l := trust.Loader{Getenv: e.getenv}
+	if configFile != "" {
+		return l.LoadFile(configFile)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return l.Load(wd)
 }
 
 func expandPackages(args []string) []string {
