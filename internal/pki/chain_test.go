@@ -117,7 +117,9 @@ func TestBuildChainBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan *Chain, 1)
-	go func() { done <- BuildChain(leaf.Certificate, ChainOptions{Roots: []*x509.Certificate{root.Cert}, Pool: pool, Usage: x509.ExtKeyUsageCodeSigning}) }()
+	go func() {
+		done <- BuildChain(leaf.Certificate, ChainOptions{Roots: []*x509.Certificate{root.Cert}, Pool: pool, Usage: x509.ExtKeyUsageCodeSigning})
+	}()
 	select {
 	case c := <-done:
 		if len(c.Certificates) > maxChainDepth {
