@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-nuget/signet/internal/revocation"
 	"github.com/signet-nuget/signet/internal/trust"
 	"github.com/signet-nuget/signet/nupkg"
 	"github.com/signet-nuget/signet/nusig"
@@ -23,13 +24,15 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	var (
 		all, offline, asJSON  bool
 		fingerprints, bundles stringList
+		revBundles            stringList
 		verb, configFile      string
 	)
 	f := newFlagSet("verify", "signet verify <package>... [--all] [--certificate-fingerprint <sha256>]... [--trust-bundle <pem>]... [--offline] [-v quiet|normal|detailed] [--json]", e.stderr)
 	f.BoolVar(&all, "all", false, "run all verifications (signatures are the only kind)")
 	f.Var(&fingerprints, "certificate-fingerprint", "SHA-256 fingerprint the primary signing certificate must have; repeatable")
 	f.Var(&bundles, "trust-bundle", "PEM file of extra trusted roots (code signing and timestamping); repeatable")
-	f.BoolVar(&offline, "offline", false, "do not fetch revocation information; unknown revocation is not a warning")
+	f.BoolVar(&offline, "offline", false, "do not fetch revocation information (use caches and --revocation-bundle); unknown revocation is not a warning")
+	f.Var(&revBundles, "revocation-bundle", "PEM file of CRLs and OCSP responses for air-gapped verification; repeatable")
 	f.StringVar(&configFile, "configfile", "", "nuget.config with trust policies")
 	f.StringVar(&verb, "verbosity", "normal", "quiet, minimal, normal, detailed or diagnostic")
 	f.alias("v", "verbosity")
@@ -75,6 +78,12 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	if offline {
 		o.OfflineRevocation = true
 	}
+	rc, err := revocationChecker(o.OfflineRevocation, revBundles)
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
+	}
+	o.Revocation = rc
 
 	var reports []jsonPackage
 	failed := 0
@@ -132,6 +141,27 @@ func allowListCheck(r *nusig.Result, fps []string) {
 	r.Issues = append(r.Issues, nusig.Issue{Code: nusig.NU3034, Severity: nusig.SeverityError,
 		Message: fmt.Sprintf("The primary signature certificate fingerprint %s is not among the --certificate-fingerprint values", got), Reason: nusig.ReasonNotTrustedSigner})
 	r.Status = nusig.StatusDisallowed
+}
+
+// revocationChecker returns the OCSP/CRL checker verify uses: responses are
+// cached on disk under the user's cache directory until their nextUpdate;
+// offline, only caches and bundles answer.
+func revocationChecker(offline bool, bundles []string) (*revocation.Checker, error) {
+	c := &revocation.Checker{Mode: revocation.Online}
+	if offline {
+		c.Mode = revocation.Offline
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		c.CacheDir = filepath.Join(d, "signet", "revocation")
+	}
+	for _, p := range bundles {
+		b, err := revocation.ReadBundle(p)
+		if err != nil {
+			return nil, err
+		}
+		c.Bundles = append(c.Bundles, b)
+	}
+	return c, nil
 }
 
 // loadConfig reads the nuget.config files as NuGet finds them from the

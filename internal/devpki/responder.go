@@ -205,6 +205,10 @@ func (r *Responder) begin(req *http.Request, id string, isOCSP bool) (Mode, time
 }
 
 func (r *Responder) serveOCSP(w http.ResponseWriter, req *http.Request) {
+	// The request is read before any delay, so that the server notices a
+	// client that gives up while it waits (net/http only watches the
+	// connection once the body has been read).
+	der, derErr := ocspRequestBytes(req)
 	mode, now, rc, ok := r.begin(req, req.PathValue("ca"), true)
 	if !ok || misbehave(w, mode) {
 		return
@@ -217,8 +221,7 @@ func (r *Responder) serveOCSP(w http.ResponseWriter, req *http.Request) {
 		reply(ocsp.TryLaterErrorResponse)
 		return
 	}
-	der, err := ocspRequestBytes(req)
-	if err != nil {
+	if derErr != nil {
 		reply(ocsp.MalformedRequestErrorResponse)
 		return
 	}
