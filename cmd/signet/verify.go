@@ -50,7 +50,13 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		printError(e.stderr, fmt.Errorf("no package given"), "usage: signet verify <package>... [options]")
 		return 2
 	}
-	cs, ts, warning, err := loadRoots(bundles)
+	cfg, err := loadConfig(e, configFile)
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
+	}
+	pol := cfg.Policy()
+	cs, ts, warning, err := loadRoots(append(cfg.TrustBundles(), bundles...))
 	if err != nil {
 		printError(e.stderr, err)
 		return 1
@@ -58,12 +64,6 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	if warning != "" && !asJSON {
 		printWarning(e.stderr, warning)
 	}
-	cfg, err := loadConfig(e, configFile)
-	if err != nil {
-		printError(e.stderr, err)
-		return 1
-	}
-	pol := cfg.Policy()
 	if !asJSON {
 		for _, w := range cfg.Warnings() {
 			printWarning(e.stderr, w)

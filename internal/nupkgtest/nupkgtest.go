@@ -24,7 +24,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -118,8 +117,15 @@ func Write(w io.Writer, s Spec) error {
 	return nil
 }
 
+// TB is the part of testing.TB that Bytes uses; an interface here keeps the
+// testing package out of binaries that generate packages (signet demo).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+}
+
 // Bytes returns the package described by s, failing tb on error.
-func Bytes(tb testing.TB, s Spec) []byte {
+func Bytes(tb TB, s Spec) []byte {
 	tb.Helper()
 	var b bytes.Buffer
 	if err := Write(&b, s); err != nil {

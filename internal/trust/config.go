@@ -2,6 +2,7 @@ package trust
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 )
 
@@ -42,6 +43,7 @@ const (
 
 	keySignatureValidationMode = "signatureValidationMode"
 	keyRevocationMode          = "revocationMode"
+	keyTrustBundle             = "signetTrustBundle"
 
 	envRevocationMode = "NUGET_CERT_REVOCATION_MODE"
 )
@@ -235,6 +237,28 @@ func (c *Config) RevocationMode() string {
 		return strings.ToLower(strings.TrimSpace(v.value))
 	}
 	return RevocationOnline
+}
+
+// TrustBundles returns the PEM files of extra trusted roots named by the
+// <config> key signetTrustBundle (a Signet extension; plain NuGet ignores
+// unknown config keys): paths separated by ';', relative paths taken from
+// the directory of the config file that set the key.
+func (c *Config) TrustBundles() []string {
+	v, ok := c.values[strings.ToLower(keyTrustBundle)]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(v.value, ";") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !filepath.IsAbs(p) && v.file != "" {
+			p = filepath.Join(filepath.Dir(v.file), p)
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // PackageSource returns the URL of the package source named name in the
