@@ -210,21 +210,8 @@ func primarySignature(ctx context.Context, p *nupkg.Package, h crypto.Hash, r Re
 	if err != nil {
 		return nil, err
 	}
-	attrs, err := signedAttributes(r.Type, r.Certificate, h, r.now(), r.Repository)
+	si, err := newSignerInfo(ctx, content, r.Type, h, r)
 	if err != nil {
-		return nil, err
-	}
-	si, err := cms.NewSignerInfo(content, cms.SignerOptions{
-		Signer:      r.Signer,
-		Certificate: r.Certificate,
-		Hash:        h,
-		Attributes:  attrs,
-		ContentType: cms.OIDData,
-	})
-	if err != nil {
-		return nil, wrapIssueError(NU3001, err, "signing failed")
-	}
-	if err := timestamp(ctx, si, r.SignOptions); err != nil {
 		return nil, err
 	}
 	sd := cms.NewSignedData(cms.OIDData, content, si, chainDER(r.Certificate, r.Chain))
@@ -251,24 +238,8 @@ func countersign(ctx context.Context, sd *cms.SignedData, h crypto.Hash, r Reque
 		}
 		keep = append(keep, cs.Raw)
 	}
-	attrs, err := signedAttributes(TypeRepository, r.Certificate, h, r.now(), r.Repository)
+	csi, err := newSignerInfo(ctx, primary.Signature, TypeRepository, h, r)
 	if err != nil {
-		return nil, err
-	}
-	// Every real repository countersignature (nuget.org's, other feeds')
-	// carries content-type id-data, although RFC 5652 11.4 and spec 3.5 say
-	// it should not: Signet writes what the real ones carry.
-	csi, err := cms.NewSignerInfo(primary.Signature, cms.SignerOptions{
-		Signer:      r.Signer,
-		Certificate: r.Certificate,
-		Hash:        h,
-		Attributes:  attrs,
-		ContentType: cms.OIDData,
-	})
-	if err != nil {
-		return nil, wrapIssueError(NU3001, err, "countersigning failed")
-	}
-	if err := timestamp(ctx, csi, r.SignOptions); err != nil {
 		return nil, err
 	}
 	raw, err := csi.Marshal()
@@ -278,6 +249,35 @@ func countersign(ctx context.Context, sd *cms.SignedData, h crypto.Hash, r Reque
 	primary.SetUnsignedAttr(cms.Attribute{Type: cms.OIDCounterSignature, Values: append(keep, raw)})
 	sd.AddCertificates(chainDER(r.Certificate, r.Chain)...)
 	return sd.Marshal()
+}
+
+// newSignerInfo signs data (the signature content, or for a
+// countersignature the primary signature value) with the NuGet attributes of
+// a signature of type t, and timestamps it.
+//
+// Every real repository countersignature (nuget.org's, other feeds') carries
+// content-type id-data, although RFC 5652 11.4 and spec 3.5 say it should
+// not: Signet writes what the real ones carry, so a countersignature gets
+// the same attributes as a primary signature.
+func newSignerInfo(ctx context.Context, data []byte, t Type, h crypto.Hash, r Request) (*cms.SignerInfo, error) {
+	attrs, err := signedAttributes(t, r.Certificate, h, r.now(), r.Repository)
+	if err != nil {
+		return nil, err
+	}
+	si, err := cms.NewSignerInfo(data, cms.SignerOptions{
+		Signer:      r.Signer,
+		Certificate: r.Certificate,
+		Hash:        h,
+		Attributes:  attrs,
+		ContentType: cms.OIDData,
+	})
+	if err != nil {
+		return nil, wrapIssueError(NU3001, err, "signing failed")
+	}
+	if err := timestamp(ctx, si, r.SignOptions); err != nil {
+		return nil, err
+	}
+	return si, nil
 }
 
 // timestamp requests a timestamp over the signature value of si and adds the

@@ -12,7 +12,6 @@ import (
 
 	"github.com/signet-nuget/signet/internal/atomicfile"
 	"github.com/signet-nuget/signet/internal/signer"
-	"github.com/signet-nuget/signet/nupkg"
 	"github.com/signet-nuget/signet/nusig"
 )
 
@@ -213,16 +212,12 @@ func signPackages(ctx context.Context, e *env, pkgs []string, s *signFlags, t nu
 // replaced only once the signed package is complete and synced, so a failure
 // leaves both files as they were.
 func signFile(ctx context.Context, in, out string, req nusig.Request) error {
-	f, err := os.Open(in)
+	f, p, err := openPackage(in)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	p, err := nupkg.Open(f, fi.Size())
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/signet-nuget/signet/internal/trust"
-	"github.com/signet-nuget/signet/nupkg"
 	"github.com/signet-nuget/signet/nusig"
 )
 
@@ -292,19 +291,11 @@ func readSignatures(ctx context.Context, path string) (*nusig.Result, error) {
 		}
 		path = m[0]
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	p, err := nupkg.Open(f, fi.Size())
+	f, p, err := openPackage(path)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a valid package file: %w", path, err)
 	}
+	defer f.Close()
 	o := nusig.AcceptModeOptions()
 	o.Countersignatures = nusig.CountersignatureIfExists
 	return nusig.Verify(ctx, p, o), nil

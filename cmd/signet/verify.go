@@ -193,20 +193,31 @@ func expandPackages(args []string) []string {
 }
 
 func verifyFile(ctx context.Context, path string, o nusig.VerifyOptions) (*nusig.Result, error) {
-	f, err := os.Open(path)
+	f, p, err := openPackage(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	return nusig.Verify(ctx, p, o), nil
+}
+
+// openPackage opens the package file at path; the caller closes the file.
+func openPackage(path string) (*os.File, *nupkg.Package, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, nil, err
 	}
 	p, err := nupkg.Open(f, fi.Size())
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, nil, err
 	}
-	return nusig.Verify(ctx, p, o), nil
+	return f, p, nil
 }
 
 // printResult prints one package's verification as dotnet nuget verify does
