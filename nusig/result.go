@@ -53,6 +53,9 @@ type Issue struct {
 	Severity Severity
 	Message  string
 	Reason   Reason
+	// Detail, when set, is the long cause behind Message (every
+	// responder's error, say), for detailed output.
+	Detail string
 }
 
 func (i Issue) String() string { return fmt.Sprintf("%s: %s", i.Code, i.Message) }

@@ -151,10 +151,10 @@ func (v *verifier) checkCertificate(s *SignatureResult, cert *x509.Certificate, 
 // as the options say.
 func (v *verifier) checkRevocation(ctx context.Context, s *SignatureResult, chain []*x509.Certificate, name string, revokedCode, unknownCode Code) bool {
 	o := v.o
-	unknown, why := false, " (no revocation checker)"
+	unknown, why := false, ""
 	for i := 0; i+1 < len(chain); i++ {
 		if o.Revocation == nil {
-			unknown = true
+			unknown, why = true, "no revocation checker was configured"
 			break
 		}
 		st, at, err := o.Revocation.Check(ctx, chain[i], chain[i+1])
@@ -167,7 +167,7 @@ func (v *verifier) checkRevocation(ctx context.Context, s *SignatureResult, chai
 		case RevocationUnknown:
 			unknown = true
 			if err != nil {
-				why = ": " + err.Error()
+				why = err.Error()
 			}
 		}
 	}
@@ -184,8 +184,9 @@ func (v *verifier) checkRevocation(ctx context.Context, s *SignatureResult, chai
 		sev = SeverityError
 		s.Status = minStatus(s.Status, StatusDisallowed)
 	}
-	s.add(unknownCode, sev, "The %s found a chain building issue: the revocation status of the certificate chain is unknown%s", name, why)
+	s.add(unknownCode, sev, "The %s found a chain building issue: the revocation status of the certificate chain is unknown (no OCSP responder or CRL could be reached)", name)
 	s.because(ReasonRevocationUnknown)
+	s.Issues[len(s.Issues)-1].Detail = why
 	return false
 }
 

@@ -284,6 +284,11 @@ func printResult(w io.Writer, path string, r *nusig.Result, v verbosity) {
 			fmt.Fprintf(w, "warn : %s: %s\n", is.Code, is.Message)
 		case v >= detailed:
 			fmt.Fprintf(w, "info : %s: %s\n", is.Code, is.Message)
+		default:
+			continue
+		}
+		if is.Detail != "" && v >= detailed {
+			fmt.Fprintf(w, "       %s\n", is.Detail)
 		}
 	}
 	fmt.Fprintln(w)

@@ -52,7 +52,9 @@ type jsonTimestamp struct {
 type jsonIssue struct {
 	Code     string `json:"code"`
 	Severity string `json:"severity"`
+	Reason   string `json:"reason,omitempty"`
 	Message  string `json:"message"`
+	Detail   string `json:"detail,omitempty"`
 }
 
 func certJSON(c *x509.Certificate) *jsonCertificate {
@@ -65,7 +67,7 @@ func certJSON(c *x509.Certificate) *jsonCertificate {
 func issuesJSON(is []nusig.Issue) []jsonIssue {
 	var out []jsonIssue
 	for _, i := range is {
-		out = append(out, jsonIssue{Code: string(i.Code), Severity: i.Severity.String(), Message: i.Message})
+		out = append(out, jsonIssue{Code: string(i.Code), Severity: i.Severity.String(), Reason: string(i.Reason), Message: i.Message, Detail: i.Detail})
 	}
 	return out
 }
