@@ -49,7 +49,10 @@ func (v *verifier) countersignature(ctx context.Context, r *Result, ps *primary)
 		r.Countersignature = v.describeCountersignature(repo[0])
 		return
 	case CountersignatureIfExistsAndNecessary:
-		if ps.typ == TypeRepository || prim.Status == StatusValid || !(prim.untrustedRoot || prim.expired) {
+		// NuGet verifies it when the primary signature expired (even if that
+		// is only a warning, as in accept mode) or its root is untrusted and
+		// that made it fail (spec 5.4).
+		if ps.typ == TypeRepository || !(prim.expired || (prim.untrustedRoot && prim.Status != StatusValid)) {
 			r.Countersignature = v.describeCountersignature(repo[0])
 			return
 		}
@@ -80,7 +83,7 @@ func (v *verifier) describeCountersignature(cs *cms.SignerInfo) *SignatureResult
 // then spec 5.3 over the primary signature value.
 func (v *verifier) verifyCountersignature(ctx context.Context, cs *cms.SignerInfo, ps *primary) *SignatureResult {
 	invalid := func(format string, args ...any) *SignatureResult {
-		s := &SignatureResult{Type: TypeRepository, Placement: PlacementCountersignature, Status: StatusValid}
+		s := &SignatureResult{Type: TypeRepository, Placement: PlacementCountersignature, Status: StatusValid, Verified: true}
 		s.add(NU3031, v.illegalSeverity(), "The repository countersignature is invalid: "+format, args...)
 		s.disallow(!v.o.AllowIllegal)
 		return s
@@ -108,7 +111,7 @@ func (v *verifier) verifyCountersignature(ctx context.Context, cs *cms.SignerInf
 // countersignature's timestamp can prove that the author certificate was
 // valid when the repository received the package.
 func (v *verifier) fallback(prim, cs *SignatureResult) {
-	if cs.Status != StatusValid || prim.Type != TypeAuthor || prim.Status == StatusValid {
+	if cs.Status != StatusValid || prim.Type != TypeAuthor {
 		return
 	}
 	if !(prim.expired || prim.untrustedRoot) || !onlyUntrustedOrExpired(prim) {
@@ -137,5 +140,5 @@ func onlyUntrustedOrExpired(s *SignatureResult) bool {
 			return false
 		}
 	}
-	return s.Status == StatusDisallowed
+	return s.Status == StatusDisallowed || s.Status == StatusValid
 }

@@ -218,8 +218,7 @@ func TestVerifyPKIMatrix(t *testing.T) {
 			// NuGet turns allowUntrusted on for a signer in the
 			// allowUntrustedRoot list (spec 5.3 step 6), so expiry is a
 			// warning too.
-			want: "valid primary:NU3027~,NU3037~",
-			bug:  "AllowUntrustedRootFingerprints only hides NU3018; NuGet (and spec 5.3 step 6) also forces allowUntrusted on for that signature, making NU3037 a warning that does not disallow (trust.go verifySignature)"},
+			want: "valid primary:NU3027~,NU3037~"},
 		{name: "untrusted countersignature allowed by fingerprint", pkg: func(t *testing.T) []byte {
 			return countersigned(t, signSpec{id: p.author, ts: tsaNow}, signSpec{id: p.otherRepo, ts: tsaNow})
 		}, opts: allowOtherRepo, want: "valid"},
@@ -436,7 +435,9 @@ func TestVerifyCountersignatureFallback(t *testing.T) {
 			want: "valid primary:NU3027~", alt: "valid primary:NU3027~,NU3037~"},
 		{name: "accept: expired primary, revoked countersignature", pkg: cs(expired, repoGood), opts: revokedRepo,
 			want: "suspect primary:NU3027~ counter:NU3012!/revoked",
-			bug:  "CountersignatureIfExistsAndNecessary skips the countersignature of an expired primary signature whose status is Valid (accept mode), so a revoked repository certificate goes unnoticed (countersig.go)"},
+			// Signet keeps the expiry warning when the countersignature
+			// cannot vouch for the primary signature.
+			alt: "suspect primary:NU3027~,NU3037~ counter:NU3012!/revoked"},
 	}
 	runCases(t, p, cases)
 }

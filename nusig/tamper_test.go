@@ -438,11 +438,9 @@ func TestTamperCountersignatures(t *testing.T) {
 		{name: "countersignature without timestamp", pkg: addCountersignature(t, authorOnly, p.repo, cms.OIDProofOfReceipt, url, false),
 			want: "valid counter:NU3027~"},
 		{name: "countersignature without signing-time", pkg: addCountersignature(t, authorOnly, p.repo, cms.OIDProofOfReceipt, url, true),
-			want: "disallowed counter:NU3031!",
-			bug:  "an invalid repository countersignature (NU3031) does not count: verifyCountersignature's invalid() result has Verified=false, so Verify ignores its Disallowed status (countersig.go invalid(), verify.go)"},
+			want: "disallowed counter:NU3031!"},
 		{name: "countersignature with an http service index", pkg: addCountersignature(t, authorOnly, p.repo, cms.OIDProofOfReceipt, "http://feed.signet.test/v3/index.json", false),
-			want: "disallowed counter:NU3031!",
-			bug:  "same as the missing signing-time: the NU3031 countersignature's status is ignored"},
+			want: "disallowed counter:NU3031!"},
 	}
 	runTamper(t, p.options(nusig.VerifyCommandOptions()), cases)
 

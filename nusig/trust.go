@@ -63,6 +63,15 @@ func (v *verifier) verifySignature(ctx context.Context, si *cms.SignerInfo, cert
 	s.Hash, _ = si.Hash()
 	name := s.Name()
 	o := v.o
+	// A trusted signer entry with allowUntrustedRoot makes this signature's
+	// untrusted root and expiry warnings, not reasons to disallow it (spec
+	// 5.3 step 6, 5.6).
+	rootAllowed := v.untrustedRootAllowed(cert)
+	allowUntrusted := o.AllowUntrusted || rootAllowed
+	untrustedSeverity := SeverityError
+	if allowUntrusted {
+		untrustedSeverity = SeverityWarning
+	}
 
 	// Spec 5.3 step 3: the CMS signature over the signed attributes, and
 	// message-digest over the data.
@@ -101,13 +110,13 @@ func (v *verifier) verifySignature(ctx context.Context, si *cms.SignerInfo, cert
 		s.because(ReasonPartialChain)
 		s.Status = minStatus(s.Status, StatusDisallowed)
 	case pki.ChainUntrustedRoot:
-		if !v.untrustedRootAllowed(cert) {
-			s.add(NU3018, v.untrustedSeverity(), "The %s found a chain building issue: the certificate chain ends at root %q, which is not trusted", name, chain.Root().Subject.String())
+		if !rootAllowed {
+			s.add(NU3018, untrustedSeverity, "The %s found a chain building issue: the certificate chain ends at root %q, which is not trusted", name, chain.Root().Subject.String())
 			s.because(ReasonUntrustedRoot)
 			s.add(NU3042, SeverityWarning, "The root %q (SHA-256 %s) is not in the code-signing trust bundle; add it with --trust-bundle if you trust it", chain.Root().Subject.String(), Fingerprint(chain.Root()))
 			s.because(ReasonRootNotInBundle)
 			s.untrustedRoot = true
-			s.disallow(!o.AllowUntrusted)
+			s.disallow(!allowUntrusted)
 		}
 	}
 	if s.Status == StatusValid || s.untrustedRoot {
@@ -118,9 +127,9 @@ func (v *verifier) verifySignature(ctx context.Context, si *cms.SignerInfo, cert
 	// Step 7: time validity, from the timestamp when there is a valid one
 	// (spec 4.4).
 	if !validAt(cert, ts, v.now) {
-		s.add(NU3037, v.untrustedSeverity(), "The %s validity period has expired (the certificate is valid from %s to %s)", name, cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+		s.add(NU3037, untrustedSeverity, "The %s validity period has expired (the certificate is valid from %s to %s)", name, cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
 		s.expired = true
-		s.disallow(!o.AllowUntrusted)
+		s.disallow(!allowUntrusted)
 	}
 	return s
 }

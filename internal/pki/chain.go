@@ -5,9 +5,12 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Chain building as NuGet needs it (spec 5.3 step 5, 4.3): certificates come
@@ -27,6 +30,17 @@ const maxChainDepth = 8
 // maxParentCandidates bounds the work per step: a bag with hundreds of
 // certificates sharing one subject is an attack.
 const maxParentCandidates = 16
+
+// maxSignatureChecks bounds the signature verifications of one BuildChain
+// call: a real chain needs 3–6, with duplicates and cross-certificates a
+// dozen; a bag of certificates that issue each other in a loop would
+// otherwise make the search exponential (a denial of service on a feed that
+// verifies uploads).
+const maxSignatureChecks = 64
+
+// maxWalkSteps bounds the paths one BuildChain call explores, for the same
+// reason.
+const maxWalkSteps = 256
 
 // ChainStatus says why a chain is not trusted.
 type ChainStatus int
@@ -86,7 +100,7 @@ func (c *Chain) Root() *x509.Certificate {
 // usage is checked on the chain found (a certificate without the EKU
 // extension allows every purpose; anyExtendedKeyUsage too).
 func BuildChain(leaf *x509.Certificate, o ChainOptions) *Chain {
-	b := &builder{o: o}
+	b := &builder{o: o, sigs: map[[2]*x509.Certificate]bool{}, dead: map[*x509.Certificate]bool{}}
 	best := b.walk([]*x509.Certificate{leaf})
 	if best.Status == ChainTrusted || best.Status == ChainUntrustedRoot {
 		for _, c := range best.Certificates[:len(best.Certificates)-1] {
@@ -103,7 +117,35 @@ func BuildChain(leaf *x509.Certificate, o ChainOptions) *Chain {
 }
 
 type builder struct {
-	o ChainOptions
+	o      ChainOptions
+	sigs   map[[2]*x509.Certificate]bool // signature checks done: {child, parent} → ok
+	dead   map[*x509.Certificate]bool    // certificates from which no trusted chain was found
+	checks int                           // signature verifications done
+	steps  int                           // paths explored
+}
+
+// signedBy reports whether parent signed c, remembering the answer and
+// counting the work against maxSignatureChecks; over the bound it answers
+// false, so the search ends with what it found.
+func (b *builder) signedBy(c, parent *x509.Certificate) bool {
+	k := [2]*x509.Certificate{c, parent}
+	if ok, done := b.sigs[k]; done {
+		return ok
+	}
+	if verifiedCache.has(c, parent) {
+		b.sigs[k] = true
+		return true
+	}
+	if b.checks >= maxSignatureChecks {
+		return false
+	}
+	b.checks++
+	ok := CheckSignatureFrom(c, parent) == nil
+	b.sigs[k] = ok
+	if ok {
+		verifiedCache.add(c, parent)
+	}
+	return ok
 }
 
 // rank orders outcomes: a trusted chain beats an untrusted root, which
@@ -119,6 +161,7 @@ func rank(s ChainStatus) int {
 }
 
 func (b *builder) walk(path []*x509.Certificate) *Chain {
+	b.steps++
 	cur := path[len(path)-1]
 	if b.isAnchor(cur) {
 		return &Chain{Certificates: clone(path), Status: ChainTrusted}
@@ -126,11 +169,11 @@ func (b *builder) walk(path []*x509.Certificate) *Chain {
 	// A self-signed certificate ends a path: an untrusted root. Another
 	// path through a cross-certificate of the same subject may still reach
 	// an anchor; the caller's loop tries it.
-	if isSelfSigned(cur) {
+	if bytes.Equal(cur.RawSubject, cur.RawIssuer) && b.signedBy(cur, cur) {
 		return &Chain{Certificates: clone(path), Status: ChainUntrustedRoot}
 	}
 	best := &Chain{Certificates: clone(path), Status: ChainPartial}
-	if len(path) >= maxChainDepth {
+	if len(path) >= maxChainDepth || b.dead[cur] || b.steps > maxWalkSteps {
 		return best
 	}
 	for _, p := range b.parents(cur) {
@@ -141,10 +184,13 @@ func (b *builder) walk(path []*x509.Certificate) *Chain {
 		if rank(c.Status) > rank(best.Status) {
 			best = c
 			if best.Status == ChainTrusted {
-				break
+				return best
 			}
 		}
 	}
+	// Nothing trusted lies above cur: later paths through it need not look
+	// again (in a loop this is what keeps the search polynomial).
+	b.dead[cur] = true
 	return best
 }
 
@@ -181,7 +227,7 @@ func (b *builder) parents(c *x509.Certificate) []*x509.Certificate {
 			if p.Version >= 3 && (!p.BasicConstraintsValid || !p.IsCA) {
 				continue
 			}
-			if CheckSignatureFrom(c, p) != nil {
+			if !b.signedBy(c, p) {
 				continue
 			}
 			seen[string(p.Raw)] = true
@@ -189,10 +235,6 @@ func (b *builder) parents(c *x509.Certificate) []*x509.Certificate {
 		}
 	}
 	return out
-}
-
-func isSelfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawSubject, c.RawIssuer) && CheckSignatureFrom(c, c) == nil
 }
 
 func inPath(path []*x509.Certificate, c *x509.Certificate) bool {
@@ -236,4 +278,52 @@ func CheckSignatureFrom(c, parent *x509.Certificate) error {
 		return rsa.VerifyPKCS1v15(pub, crypto.SHA1, sum[:], c.Signature)
 	}
 	return parent.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
+}
+
+// verifiedCache remembers certificate signatures found valid, across
+// BuildChain calls: verifying many packages re-checks the same CA
+// signatures, and an RSA verification costs more than the rest of a small
+// package's verification. Only successes are kept, keyed by a hash of
+// everything the check depends on (the child's signed bytes and signature,
+// the parent's key), so a hit is as good as a check.
+var verifiedCache = &sigCache{m: map[[32]byte]struct{}{}}
+
+// maxVerifiedCache bounds the cache: a few thousand CA links cover any
+// real workload; when full it is emptied and refills.
+const maxVerifiedCache = 4096
+
+type sigCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]struct{}
+}
+
+func sigKey(c, parent *x509.Certificate) [32]byte {
+	h := sha256.New()
+	for _, b := range [][]byte{c.RawTBSCertificate, c.Signature, parent.RawSubjectPublicKeyInfo} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func (s *sigCache) has(c, parent *x509.Certificate) bool {
+	k := sigKey(c, parent)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.m[k]
+	return ok
+}
+
+func (s *sigCache) add(c, parent *x509.Certificate) {
+	k := sigKey(c, parent)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.m) >= maxVerifiedCache {
+		clear(s.m)
+	}
+	s.m[k] = struct{}{}
 }
