@@ -19,9 +19,13 @@ import (
 // allow ignoring it, the signature is disallowed.
 func (v *verifier) verifyTimestamps(ctx context.Context, s *SignatureResult, si *cms.SignerInfo, cert *x509.Certificate, name string) *TimestampResult {
 	o := v.o
+	// As the client does, each signature-time-stamp attribute counts once,
+	// by its first value.
 	var tokens [][]byte
 	for _, a := range si.UnsignedAttr(cms.OIDTimeStampToken) {
-		tokens = append(tokens, a.Values...)
+		if len(a.Values) > 0 {
+			tokens = append(tokens, a.Values[0])
+		}
 	}
 	if len(tokens) == 0 {
 		sev := SeverityWarning
@@ -80,9 +84,15 @@ func (v *verifier) verifyToken(ctx context.Context, der, signature []byte, name 
 		if errors.As(err, &ce) && ce.Code != "" {
 			code = Code(ce.Code)
 		}
-		ts.Issues = append(ts.Issues, Issue{Code: code, Severity: sev, Message: "The " + tname + ": " + err.Error()})
+		is := Issue{Code: code, Severity: sev, Message: "The " + tname + ": " + err.Error()}
+		if tsp.IsCheck(err, tsp.CheckEKU) {
+			is.Reason = ReasonNotValidForUsage
+		}
+		ts.Issues = append(ts.Issues, is)
 	}
-	if tok.Certificate == nil {
+	// The client builds the TSA's chain only for a token that passed its
+	// own checks; a broken token is reported once, by what broke.
+	if tok.Certificate == nil || !checksPassed {
 		return ts
 	}
 	chain := pki.BuildChain(tok.Certificate, pki.ChainOptions{Roots: v.o.TimestampRoots, Pool: tok.Certificates, Usage: x509.ExtKeyUsageTimeStamping})
@@ -104,7 +114,7 @@ func (v *verifier) verifyToken(ctx context.Context, der, signature []byte, name 
 		v.checkRevocation(ctx, rs, chain.Certificates, tname, NU3028, NU3028)
 		ts.Issues = append(ts.Issues, rs.Issues...)
 	}
-	ts.Valid = checksPassed && chain.Status == pki.ChainTrusted && rs.Status == StatusValid
+	ts.Valid = chain.Status == pki.ChainTrusted && rs.Status == StatusValid
 	return ts
 }
 

@@ -60,6 +60,15 @@ func (s *SignatureResult) disallow(cond bool) {
 // value for a countersignature.
 func (v *verifier) verifySignature(ctx context.Context, si *cms.SignerInfo, cert *x509.Certificate, data []byte, typ Type, pl Placement) *SignatureResult {
 	s := &SignatureResult{Type: typ, Placement: pl, Certificate: cert, Status: StatusValid, Verified: true}
+	// The timestamp is judged on its own, whatever the signature's fate, as
+	// the client does; its issues follow the signature's (spec 5.3).
+	tr := &SignatureResult{Status: StatusValid}
+	ts := v.verifyTimestamps(ctx, tr, si, cert, s.Name())
+	s.Timestamps = tr.Timestamps
+	defer func() {
+		s.Issues = append(s.Issues, tr.Issues...)
+		s.Status = minStatus(s.Status, tr.Status)
+	}()
 	s.Hash, _ = si.Hash()
 	name := s.Name()
 	o := v.o
@@ -93,9 +102,6 @@ func (v *verifier) verifySignature(ctx context.Context, si *cms.SignerInfo, cert
 		s.Status = minStatus(s.Status, StatusDisallowed)
 		return s
 	}
-	// Timestamps (spec 4.3) come before the chain, which is built at the
-	// timestamp's upper limit.
-	ts := v.verifyTimestamps(ctx, s, si, cert, name)
 	// Step 5–6: the chain.
 	chain := pki.BuildChain(cert, pki.ChainOptions{Roots: o.Roots, Pool: v.sd.Certificates, Usage: x509.ExtKeyUsageCodeSigning})
 	s.Chain = chain.Certificates
