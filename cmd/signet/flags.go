@@ -20,23 +20,53 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 type flagSet struct {
 	*flag.FlagSet
 	usageLine string
+	short     map[string]string // long name → short alias
 }
 
 func newFlagSet(name, usageLine string, stderr io.Writer) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := &flagSet{FlagSet: fs, usageLine: usageLine}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s\n\nOptions:\n", f.usageLine)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { f.printUsage(stderr) }
 	return f
 }
 
 // alias makes short another name of the flag long.
 func (f *flagSet) alias(short, long string) {
 	fl := f.Lookup(long)
-	f.Var(fl.Value, short, "alias of --"+long)
+	f.Var(fl.Value, short, aliasPrefix+long)
+	if f.short == nil {
+		f.short = map[string]string{}
+	}
+	f.short[long] = short
+}
+
+const aliasPrefix = "alias of --"
+
+// printUsage prints the usage line and the options in dotnet's style:
+// "-o, --output <value>", aliases folded into their long names.
+func (f *flagSet) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: %s\n\nOptions:\n", f.usageLine)
+	f.VisitAll(func(fl *flag.Flag) {
+		if strings.HasPrefix(fl.Usage, aliasPrefix) {
+			return
+		}
+		name := "--" + fl.Name
+		if s, ok := f.short[fl.Name]; ok {
+			name = "-" + s + ", " + name
+		}
+		arg, usage := flag.UnquoteUsage(fl)
+		if arg != "" && arg != "value" {
+			name += " <" + arg + ">"
+		} else if arg == "value" {
+			name += " <value>"
+		}
+		def := ""
+		if fl.DefValue != "" && fl.DefValue != "false" && fl.DefValue != "[]" && fl.DefValue != "0s" {
+			def = fmt.Sprintf(" (default %s)", fl.DefValue)
+		}
+		fmt.Fprintf(w, "  %-34s %s%s\n", name, usage, def)
+	})
 }
 
 // parse parses args, letting positional arguments stand between flags. It
