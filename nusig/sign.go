@@ -79,6 +79,11 @@ type PrecheckOptions struct {
 	AllowUntrustedRoot bool
 	// Now is the time of the checks; time.Now when zero.
 	Now time.Time
+	// Revocation, when set, checks the chain: a revoked certificate is an
+	// NU3018 error, unknown revocation a warning, as when NuGet signs.
+	Revocation RevocationChecker
+	// Context bounds the revocation checks; context.Background when nil.
+	Context context.Context
 }
 
 // CheckSigningCertificate applies the checks NuGet makes before it signs
@@ -100,6 +105,28 @@ func CheckSigningCertificate(c *x509.Certificate, o PrecheckOptions) (warnings [
 		}
 		if is.Severity != pki.SeverityInfo {
 			warnings = append(warnings, is.Code+": "+is.Message)
+		}
+	}
+	if o.Revocation == nil {
+		return warnings, nil
+	}
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	chain := pki.BuildChain(c, pki.ChainOptions{Roots: o.Roots, Pool: o.Pool, Usage: x509.ExtKeyUsageCodeSigning}).Certificates
+	for i := 0; i+1 < len(chain); i++ {
+		st, at, err := o.Revocation.Check(ctx, chain[i], chain[i+1])
+		switch st {
+		case RevocationRevoked:
+			return warnings, newIssueError(NU3018, "the certificate %q in the signing certificate's chain was revoked at %s", chain[i].Subject.String(), at.UTC().Format(time.RFC3339))
+		case RevocationUnknown:
+			msg := fmt.Sprintf("NU3018: the revocation status of %q is unknown", chain[i].Subject.String())
+			if err != nil {
+				msg += ": " + err.Error()
+			}
+			warnings = append(warnings, msg)
+			return warnings, nil
 		}
 	}
 	return warnings, nil

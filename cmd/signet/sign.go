@@ -32,6 +32,7 @@ type signFlags struct {
 	timeout                         time.Duration
 	trustBundles                    stringList
 	allowUntrustedRoot              bool
+	offline                         bool
 }
 
 func (s *signFlags) register(f *flagSet) {
@@ -48,6 +49,7 @@ func (s *signFlags) register(f *flagSet) {
 	f.alias("v", "verbosity")
 	f.DurationVar(&s.timeout, "timestamp-timeout", 10*time.Second, "time allowed for one timestamp request")
 	f.Var(&s.trustBundles, "trust-bundle", "PEM file of extra trusted code-signing roots for the pre-signing chain check; repeatable")
+	f.BoolVar(&s.offline, "offline", false, "do not fetch revocation information for the signing certificate's chain (cached answers are used)")
 	f.BoolVar(&s.allowUntrustedRoot, "allow-untrusted-root", false, "sign even when the certificate chains to an untrusted root (a warning, as nuget sign -AllowUntrustedRoot)")
 }
 
@@ -138,8 +140,14 @@ func signPackages(ctx context.Context, e *env, pkgs []string, s *signFlags, t nu
 		printError(e.stderr, err)
 		return 1
 	}
+	rc, err := revocationChecker(s.offline, nil)
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
+	}
 	warnings, err := nusig.CheckSigningCertificate(id.Certificate, nusig.PrecheckOptions{
 		Pool: id.Chain, Roots: roots.Certificates, AllowUntrustedRoot: s.allowUntrustedRoot,
+		Revocation: rc, Context: ctx,
 	})
 	for _, w := range warnings {
 		printWarning(e.stderr, w)

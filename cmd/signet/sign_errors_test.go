@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/signet-nuget/signet/internal/devpki"
+	"github.com/signet-nuget/signet/internal/signer"
 )
 
 // TestSignBadInput: every bad input is one error line naming the problem,
@@ -159,5 +163,56 @@ func TestSignUntrustedRoot(t *testing.T) {
 	code, _, errOut = runCLI(t, "sign", pkg, "--certificate-path", p.codePFX, "--certificate-password", p.codePassword, "--timestamper", tsaURL, "--allow-untrusted-root")
 	if code != 0 || !strings.Contains(errOut, "signet: warning: NU3018") {
 		t.Fatalf("--allow-untrusted-root: exit %d, stderr %q; want 0 with an NU3018 warning", code, errOut)
+	}
+}
+
+// TestSignRevokedCertificate: like NuGet, signing refuses a certificate
+// whose chain has a revoked certificate (NU3018), checked online against
+// the CA's OCSP responder; with the responder's answer "good" it signs.
+func TestSignRevokedCertificate(t *testing.T) {
+	root, err := devpki.NewRoot("Signet Revocation Test Root", devpki.CAOptions{Key: devpki.TestKey(t, 2048, 40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := devpki.NewResponder()
+	defer resp.Close()
+	resp.Register(root)
+	dir := t.TempDir()
+	write := func(name string, id *signer.Identity) string {
+		pfx, err := devpki.EncodePFX(id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, pfx, 0o600)
+		return p
+	}
+	good, err := root.Issue(devpki.LeafOptions{CommonName: "Good Author", Key: devpki.TestKey(t, 2048, 41)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := root.Issue(devpki.LeafOptions{CommonName: "Revoked Author", Key: devpki.TestKey(t, 2048, 42)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resp.Revoke(revoked.Certificate, time.Now().Add(-time.Hour), 1); err != nil {
+		t.Fatal(err)
+	}
+	rootPEM := filepath.Join(dir, "root.pem")
+	os.WriteFile(rootPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Cert.Raw}), 0o644)
+
+	pkg := filepath.Join(dir, "Rev.1.0.0.nupkg")
+	writeTestPackage(t, pkg, "Rev", "1.0.0")
+	before, _ := os.ReadFile(pkg)
+	code, _, errOut := runCLI(t, "sign", pkg, "--trust-bundle", rootPEM, "--certificate-path", write("revoked.pfx", revoked))
+	if code != 1 || !strings.Contains(errOut, "NU3018") || !strings.Contains(errOut, "revoked") {
+		t.Fatalf("revoked: exit %d, stderr %q", code, errOut)
+	}
+	if after, _ := os.ReadFile(pkg); !bytes.Equal(before, after) {
+		t.Fatal("the package changed")
+	}
+	code, _, errOut = runCLI(t, "sign", pkg, "--trust-bundle", rootPEM, "--certificate-path", write("good.pfx", good))
+	if code != 0 || strings.Contains(errOut, "revocation status") {
+		t.Fatalf("good: exit %d, stderr %q", code, errOut)
 	}
 }
