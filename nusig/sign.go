@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/signet-nuget/signet/internal/cms"
@@ -123,7 +124,9 @@ func CheckSigningCertificate(c *x509.Certificate, o PrecheckOptions) (warnings [
 		case RevocationUnknown:
 			msg := fmt.Sprintf("NU3018: the revocation status of %q is unknown", chain[i].Subject.String())
 			if err != nil {
-				msg += ": " + err.Error()
+				// The checker's error nests its context; its last part says why.
+				e := err.Error()
+				msg += " (" + strings.TrimSpace(e[strings.LastIndex(e, ": ")+1:]) + ")"
 			}
 			warnings = append(warnings, msg)
 			return warnings, nil
