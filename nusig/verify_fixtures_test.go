@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/signet-nuget/signet/internal/fixtures"
+	"github.com/signet-nuget/signet/internal/pki"
 	"github.com/signet-nuget/signet/nupkg"
 )
 
@@ -213,5 +214,31 @@ func TestVerifyInvalidFixtures(t *testing.T) {
 				t.Errorf("issues %v, want %s", r.AllIssues(), c)
 			}
 		})
+	}
+}
+
+// TestVerifyRealFixturesWithClientBundles: with the NuGet client's own
+// code-signing and timestamping bundles as the only roots (loaded
+// certificate by certificate, as on Linux), every real package verifies.
+func TestVerifyRealFixturesWithClientBundles(t *testing.T) {
+	var cs, ts pki.Bundle
+	if err := cs.AddFile(filepath.Join(fixtures.Dir(t), "roots", "codesignctl.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.AddFile(filepath.Join(fixtures.Dir(t), "roots", "timestampctl.pem")); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range fixtures.Glob(t, "real/*.nupkg") {
+		o := VerifyCommandOptions()
+		o.Roots, o.TimestampRoots = cs.Certificates, ts.Certificates
+		r := Verify(context.Background(), openPackage(t, path), o)
+		for _, is := range r.AllIssues() {
+			if is.Severity == SeverityError || (is.Severity == SeverityWarning && is.Reason != ReasonRevocationUnknown) {
+				t.Errorf("%s: unexpected %s %s", filepath.Base(path), is.Severity, is)
+			}
+		}
+		if !r.Valid() {
+			t.Errorf("%s: status %v", filepath.Base(path), r.Status)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-nuget/signet/internal/pki"
 	"github.com/signet-nuget/signet/internal/revocation"
 	"github.com/signet-nuget/signet/internal/trust"
 	"github.com/signet-nuget/signet/nupkg"
@@ -63,6 +64,18 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	}
 	if warning != "" && !asJSON {
 		printWarning(e.stderr, warning)
+	}
+	if v >= detailed && !asJSON {
+		for _, b := range []struct {
+			what string
+			b    *pki.Bundle
+		}{{"code-signing", cs}, {"timestamping", ts}} {
+			fmt.Fprintf(e.stdout, "Trusted %s roots: %d from %s", b.what, len(b.b.Certificates), strings.Join(b.b.Sources, ", "))
+			if b.b.Skipped > 0 {
+				fmt.Fprintf(e.stdout, " (%d skipped: not parseable by Go, e.g. negative serial numbers)", b.b.Skipped)
+			}
+			fmt.Fprintln(e.stdout)
+		}
 	}
 	if !asJSON {
 		for _, w := range cfg.Warnings() {
@@ -267,6 +280,13 @@ func printResult(w io.Writer, path string, r *nusig.Result, v verbosity) {
 				printCertificateV(w, "  ", ts.Certificate, v)
 				if v >= detailed {
 					printChain(w, ts.Chain)
+				}
+				if len(ts.Chain) > 0 {
+					state := "trusted"
+					if !ts.ChainTrusted {
+						state = "not trusted"
+					}
+					fmt.Fprintf(w, "  Chain ends at root: %s (%s)\n", ts.Chain[len(ts.Chain)-1].Subject, state)
 				}
 			}
 		}
