@@ -33,12 +33,16 @@ type signFlags struct {
 	trustBundles                    stringList
 	allowUntrustedRoot              bool
 	offline                         bool
+	key                             string
+	keyTimeout                      time.Duration
 }
 
 func (s *signFlags) register(f *flagSet) {
 	f.StringVar(&s.certPath, "certificate-path", "", "signing certificate: a PKCS#12 file (.pfx, .p12) or a PEM certificate chain")
 	f.StringVar(&s.certPassword, "certificate-password", "", "password of the PKCS#12 file (SIGNET_CERTIFICATE_PASSWORD keeps it off the command line)")
 	f.StringVar(&s.keyPath, "key-path", "", "PEM private key (PKCS#1 or PKCS#8) for a PEM certificate")
+	f.StringVar(&s.key, "key", "", "key held elsewhere: \"exec:<program> [args]\" runs a program that signs (see README); the certificate comes from --certificate-path")
+	f.DurationVar(&s.keyTimeout, "key-timeout", signer.DefaultExecTimeout, "time allowed for one run of an external signer")
 	f.Var(&s.timestampers, "timestamper", "RFC 3161 timestamp server URL; repeat to name fallbacks, tried in order")
 	f.StringVar(&s.hashAlg, "hash-algorithm", "SHA256", "package hash and signature digest: SHA256, SHA384 or SHA512")
 	f.StringVar(&s.tsHashAlg, "timestamp-hash-algorithm", "SHA256", "timestamp message-imprint hash: SHA256, SHA384 or SHA512")
@@ -130,7 +134,15 @@ func signPackages(ctx context.Context, e *env, pkgs []string, s *signFlags, t nu
 	if pw == "" {
 		pw = e.getenv("SIGNET_CERTIFICATE_PASSWORD")
 	}
-	id, err := signer.Load(s.certPath, s.keyPath, pw)
+	var id *signer.Identity
+	switch {
+	case s.key == "":
+		id, err = signer.Load(s.certPath, s.keyPath, pw)
+	case strings.HasPrefix(s.key, signer.ExecPrefix):
+		id, err = signer.LoadExec(s.key, s.certPath, s.keyTimeout)
+	default:
+		err = &nusig.Error{Code: nusig.NU3001, Msg: fmt.Sprintf("key reference %q is not supported: use exec:<program> (PKCS#11 is not built in)", s.key)}
+	}
 	if err != nil {
 		printError(e.stderr, err)
 		return 1
