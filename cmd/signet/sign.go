@@ -35,12 +35,18 @@ type signFlags struct {
 	offline                         bool
 	key                             string
 	keyTimeout                      time.Duration
+	fingerprint, subjectName        string
+	storeName, storeLocation        string
 }
 
 func (s *signFlags) register(f *flagSet) {
 	f.StringVar(&s.certPath, "certificate-path", "", "signing certificate: a PKCS#12 file (.pfx, .p12) or a PEM certificate chain")
 	f.StringVar(&s.certPassword, "certificate-password", "", "password of the PKCS#12 file (SIGNET_CERTIFICATE_PASSWORD keeps it off the command line)")
 	f.StringVar(&s.keyPath, "key-path", "", "PEM private key (PKCS#1 or PKCS#8) for a PEM certificate")
+	f.StringVar(&s.fingerprint, "certificate-fingerprint", "", "find the certificate in a certificate store by its SHA-256 (or SHA-1, NU3043) fingerprint")
+	f.StringVar(&s.subjectName, "certificate-subject-name", "", "find the certificate in a certificate store by a substring of its subject")
+	f.StringVar(&s.storeName, "certificate-store-name", "My", "certificate store name")
+	f.StringVar(&s.storeLocation, "certificate-store-location", "CurrentUser", "certificate store location: CurrentUser or LocalMachine")
 	f.StringVar(&s.key, "key", "", "key held elsewhere: \"exec:<program> [args]\" runs a program that signs (see README); the certificate comes from --certificate-path")
 	f.DurationVar(&s.keyTimeout, "key-timeout", signer.DefaultExecTimeout, "time allowed for one run of an external signer")
 	f.Var(&s.timestampers, "timestamper", "RFC 3161 timestamp server URL; repeat to name fallbacks, tried in order")
@@ -116,9 +122,27 @@ func signPackages(ctx context.Context, e *env, pkgs []string, s *signFlags, t nu
 		printError(e.stderr, fmt.Errorf("no package given"), "usage: signet "+map[nusig.Type]string{nusig.TypeAuthor: "sign", nusig.TypeRepository: "repository-sign"}[t]+" <package>... --certificate-path <file> ...")
 		return 2
 	}
-	if s.certPath == "" {
-		printError(e.stderr, &nusig.Error{Code: nusig.NU3001, Msg: "no certificate given: use --certificate-path"})
+	storeFlags := s.fingerprint != "" || s.subjectName != "" || s.storeName != "My" || s.storeLocation != "CurrentUser"
+	switch {
+	case s.certPath == "" && s.fingerprint == "" && s.subjectName == "":
+		printError(e.stderr, &nusig.Error{Code: nusig.NU3001, Msg: "no certificate given: use --certificate-path, --certificate-fingerprint or --certificate-subject-name"})
 		return 1
+	case s.certPath != "" && storeFlags:
+		printError(e.stderr, &nusig.Error{Code: nusig.NU3001, Msg: "--certificate-path cannot be combined with --certificate-fingerprint, --certificate-subject-name or the certificate store options"})
+		return 1
+	case s.fingerprint != "" && s.subjectName != "":
+		printError(e.stderr, &nusig.Error{Code: nusig.NU3001, Msg: "--certificate-fingerprint and --certificate-subject-name cannot be combined"})
+		return 1
+	}
+	if s.fingerprint != "" {
+		isSHA1, err := signer.CheckFingerprint(s.fingerprint)
+		if err != nil {
+			printError(e.stderr, err)
+			return 1
+		}
+		if isSHA1 {
+			printWarning(e.stderr, "NU3043: a SHA-1 certificate fingerprint is insecure; use the SHA-256 fingerprint")
+		}
 	}
 	h, err := parseHash(s.hashAlg)
 	if err != nil {
@@ -136,6 +160,11 @@ func signPackages(ctx context.Context, e *env, pkgs []string, s *signFlags, t nu
 	}
 	var id *signer.Identity
 	switch {
+	case s.certPath == "":
+		var dirs []string
+		if dirs, err = signer.StoreDirs(s.storeName, s.storeLocation); err == nil {
+			id, err = signer.FindInStore(dirs, signer.Selector{Fingerprint: s.fingerprint, SubjectName: s.subjectName})
+		}
 	case s.key == "":
 		id, err = signer.Load(s.certPath, s.keyPath, pw)
 	case strings.HasPrefix(s.key, signer.ExecPrefix):
