@@ -20,7 +20,8 @@ func init() {
 
 func runTSA(ctx context.Context, e *env, args []string) int {
 	var listen, certPath, keyPath, password, policy, serialFile string
-	var accuracy time.Duration
+	var accuracy, keyTimeout time.Duration
+	var key string
 	f := newFlagSet("tsa", "signet tsa --listen 127.0.0.1:<port> --certificate-path <pem|pfx> [--key-path <pem>] [--policy <oid>] [--serial-file <path>]", e.stderr)
 	f.StringVar(&listen, "listen", "127.0.0.1:8318", "address to listen on")
 	f.StringVar(&certPath, "certificate-path", "", "timestamping certificate (PEM chain or PKCS#12); EKU timeStamping, critical")
@@ -29,6 +30,8 @@ func runTSA(ctx context.Context, e *env, args []string) int {
 	f.StringVar(&policy, "policy", "", "TSA policy OID written into every token (default: Signet's policy OID)")
 	f.StringVar(&serialFile, "serial-file", "signet-tsa.serial", "file that keeps serial numbers unique across restarts")
 	f.DurationVar(&accuracy, "accuracy", time.Second, "accuracy stated in every token")
+	f.StringVar(&key, "key", "", "key held elsewhere: \"exec:<program> [args]\" (see signet sign)")
+	f.DurationVar(&keyTimeout, "key-timeout", signer.DefaultExecTimeout, "time allowed for one run of an external signer")
 	if _, code := f.parse(args); code != nil {
 		return *code
 	}
@@ -39,7 +42,15 @@ func runTSA(ctx context.Context, e *env, args []string) int {
 	if password == "" {
 		password = e.getenv("SIGNET_CERTIFICATE_PASSWORD")
 	}
-	id, err := signer.Load(certPath, keyPath, password)
+	var id *signer.Identity
+	var err error
+	if strings.HasPrefix(key, signer.ExecPrefix) {
+		id, err = signer.LoadExec(key, certPath, keyTimeout)
+	} else if key != "" {
+		err = fmt.Errorf("key reference %q is not supported: use exec:<program> (PKCS#11 is not built in)", key)
+	} else {
+		id, err = signer.Load(certPath, keyPath, password)
+	}
 	if err != nil {
 		printError(e.stderr, err)
 		return 1
