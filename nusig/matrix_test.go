@@ -521,7 +521,7 @@ func TestVerifyRealRevocationChecker(t *testing.T) {
 // chainBudget is how long verifying a signature whose bag holds a dozen
 // certificates may take. A bounded chain builder needs milliseconds; the
 // slack absorbs a loaded machine.
-const chainBudget = 250 * time.Millisecond
+const chainBudget = time.Second
 
 // TestVerifyChainBuildingIsBounded: a signature's certificate bag is
 // attacker-controlled. Two names X and Y, six CA certificates "X issued by
@@ -569,7 +569,8 @@ func TestVerifyChainBuildingIsBounded(t *testing.T) {
 	if got, want := summarize(r), "disallowed primary:NU3012!/partial-chain,NU3027~"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+	t.Logf("verification took %v", took)
 	if took > chainBudget {
-		t.Skipf("BUG: verification took %v (budget %v): pki.BuildChain's walk explores every path through the bag without memoisation or a work bound (internal/pki/chain.go walk/parents)", took, chainBudget)
+		t.Errorf("verification took %v (budget %v): chain building must stay bounded whatever the bag holds", took, chainBudget)
 	}
 }
