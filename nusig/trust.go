@@ -25,13 +25,6 @@ func (v *verifier) illegalSeverity() Severity {
 	return SeverityError
 }
 
-func (v *verifier) untrustedSeverity() Severity {
-	if v.o.AllowUntrusted {
-		return SeverityWarning
-	}
-	return SeverityError
-}
-
 func (v *verifier) timestampSeverity() Severity {
 	if v.o.AllowIgnoreTimestamp {
 		return SeverityWarning

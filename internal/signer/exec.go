@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/signet-nuget/signet/internal/cms"
 )
 
 // ExecPrefix introduces an external signer in a key reference:
@@ -111,16 +113,15 @@ func (e *ExecSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([
 	return sig, nil
 }
 
+// digestAlgorithm names the digests an external signer is given: the
+// SHA-2 family NuGet allows, with the OIDs cms writes.
 func digestAlgorithm(h crypto.Hash) (string, asn1.ObjectIdentifier, bool) {
-	switch h {
-	case crypto.SHA256:
-		return "SHA256", asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}, true
-	case crypto.SHA384:
-		return "SHA384", asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}, true
-	case crypto.SHA512:
-		return "SHA512", asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}, true
+	names := map[crypto.Hash]string{crypto.SHA256: "SHA256", crypto.SHA384: "SHA384", crypto.SHA512: "SHA512"}
+	oid, ok := cms.OIDFromHash(h)
+	if names[h] == "" || !ok {
+		return "", nil, false
 	}
-	return "", nil, false
+	return names[h], oid, true
 }
 
 func firstLine(s string) string {
