@@ -12,6 +12,7 @@ import (
 
 	"github.com/signet-nuget/signet/internal/atomicfile"
 	"github.com/signet-nuget/signet/internal/signer"
+	"github.com/signet-nuget/signet/internal/signer/pkcs11"
 	"github.com/signet-nuget/signet/nusig"
 )
 
@@ -47,7 +48,7 @@ func (s *signFlags) register(f *flagSet) {
 	f.StringVar(&s.subjectName, "certificate-subject-name", "", "find the certificate in a certificate store by a substring of its subject")
 	f.StringVar(&s.storeName, "certificate-store-name", "My", "certificate store name")
 	f.StringVar(&s.storeLocation, "certificate-store-location", "CurrentUser", "certificate store location: CurrentUser or LocalMachine")
-	f.StringVar(&s.key, "key", "", "key held elsewhere: \"exec:<program> [args]\" runs a program that signs (see README); the certificate comes from --certificate-path")
+	f.StringVar(&s.key, "key", "", "key held elsewhere: \"exec:<program> [args]\" runs a program that signs, \"pkcs11:<RFC 7512 URI>\" uses a key on a PKCS#11 token (see README); the certificate comes from --certificate-path (or, for pkcs11:, the token)")
 	f.DurationVar(&s.keyTimeout, "key-timeout", signer.DefaultExecTimeout, "time allowed for one run of an external signer")
 	f.Var(&s.timestampers, "timestamper", "RFC 3161 timestamp server URL; repeat to name fallbacks, tried in order")
 	f.StringVar(&s.hashAlg, "hash-algorithm", "SHA256", "package hash and signature digest: SHA256, SHA384 or SHA512")
@@ -124,7 +125,10 @@ func signPackages(ctx context.Context, e *env, pkgs []string, s *signFlags, t nu
 	}
 	storeFlags := s.fingerprint != "" || s.subjectName != "" || s.storeName != "My" || s.storeLocation != "CurrentUser"
 	switch {
-	case s.certPath == "" && s.fingerprint == "" && s.subjectName == "":
+	case s.key != "" && (s.fingerprint != "" || s.subjectName != ""):
+		printError(e.stderr, &nusig.Error{Code: nusig.NU3001, Msg: "--key cannot be combined with --certificate-fingerprint or --certificate-subject-name (a PKCS#11 token named by " + envPKCS11URI + " is searched by them)"})
+		return 1
+	case s.certPath == "" && s.fingerprint == "" && s.subjectName == "" && !strings.HasPrefix(s.key, pkcs11.Prefix):
 		printError(e.stderr, &nusig.Error{Code: nusig.NU3001, Msg: "no certificate given: use --certificate-path, --certificate-fingerprint or --certificate-subject-name"})
 		return 1
 	case s.certPath != "" && storeFlags:
@@ -159,23 +163,17 @@ func signPackages(ctx context.Context, e *env, pkgs []string, s *signFlags, t nu
 		pw = e.getenv("SIGNET_CERTIFICATE_PASSWORD")
 	}
 	var id *signer.Identity
-	switch {
-	case s.certPath == "":
-		var dirs []string
-		if dirs, err = signer.StoreDirs(s.storeName, s.storeLocation); err == nil {
-			id, err = signer.FindInStore(dirs, signer.Selector{Fingerprint: s.fingerprint, SubjectName: s.subjectName})
-		}
-	case s.key == "":
-		id, err = signer.Load(s.certPath, s.keyPath, pw)
-	case strings.HasPrefix(s.key, signer.ExecPrefix):
-		id, err = signer.LoadExec(s.key, s.certPath, s.keyTimeout)
-	default:
-		err = &nusig.Error{Code: nusig.NU3001, Msg: fmt.Sprintf("key reference %q is not supported: use exec:<program> (PKCS#11 is not built in)", s.key)}
+	var token io.Closer
+	if s.certPath == "" && s.key == "" {
+		id, token, err = findStoreIdentity(e, s.storeName, s.storeLocation, signer.Selector{Fingerprint: s.fingerprint, SubjectName: s.subjectName})
+	} else {
+		id, token, err = loadKeyIdentity(e, s.key, s.certPath, s.keyPath, pw, s.keyTimeout)
 	}
 	if err != nil {
 		printError(e.stderr, err)
 		return 1
 	}
+	defer token.Close()
 	roots, _, _, err := loadRoots(s.trustBundles)
 	if err != nil {
 		printError(e.stderr, err)

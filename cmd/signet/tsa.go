@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/signet-nuget/signet/internal/signer"
+	"github.com/signet-nuget/signet/internal/signer/pkcs11"
 	"github.com/signet-nuget/signet/internal/tsa"
 )
 
@@ -30,31 +31,24 @@ func runTSA(ctx context.Context, e *env, args []string) int {
 	f.StringVar(&policy, "policy", "", "TSA policy OID written into every token (default: Signet's policy OID)")
 	f.StringVar(&serialFile, "serial-file", "signet-tsa.serial", "file that keeps serial numbers unique across restarts")
 	f.DurationVar(&accuracy, "accuracy", time.Second, "accuracy stated in every token")
-	f.StringVar(&key, "key", "", "key held elsewhere: \"exec:<program> [args]\" (see signet sign)")
+	f.StringVar(&key, "key", "", "key held elsewhere: \"exec:<program> [args]\" or \"pkcs11:<URI>\" (see signet sign)")
 	f.DurationVar(&keyTimeout, "key-timeout", signer.DefaultExecTimeout, "time allowed for one run of an external signer")
 	if _, code := f.parse(args); code != nil {
 		return *code
 	}
-	if certPath == "" {
+	if certPath == "" && !strings.HasPrefix(key, pkcs11.Prefix) {
 		printError(e.stderr, errors.New("--certificate-path is required"))
 		return 2
 	}
 	if password == "" {
 		password = e.getenv("SIGNET_CERTIFICATE_PASSWORD")
 	}
-	var id *signer.Identity
-	var err error
-	if strings.HasPrefix(key, signer.ExecPrefix) {
-		id, err = signer.LoadExec(key, certPath, keyTimeout)
-	} else if key != "" {
-		err = fmt.Errorf("key reference %q is not supported: use exec:<program> (PKCS#11 is not built in)", key)
-	} else {
-		id, err = signer.Load(certPath, keyPath, password)
-	}
+	id, token, err := loadKeyIdentity(e, key, certPath, keyPath, password, keyTimeout)
 	if err != nil {
 		printError(e.stderr, err)
 		return 1
 	}
+	defer token.Close()
 	srv := &tsa.Server{Certificate: id.Certificate, Chain: id.Chain, Signer: id.Signer, Accuracy: accuracy}
 	if policy != "" {
 		oid, err := parseOID(policy)

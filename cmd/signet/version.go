@@ -24,6 +24,6 @@ func runVersion(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	fmt.Fprintf(e.stdout, "signet %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintln(e.stdout, "PKCS#11 support: not built in")
+	fmt.Fprintln(e.stdout, "PKCS#11 support: "+pkcs11Status())
 	return 0
 }

@@ -44,6 +44,10 @@ type Spec struct {
 	// Files maps entry names ("lib/net8.0/A.dll") to contents; they are
 	// deflated. Names are written as given (no OPC escaping).
 	Files map[string][]byte
+	// ExtraMetadata is raw XML added inside <metadata> as given, for
+	// elements the other fields do not cover ("<tags>a b</tags>",
+	// "<readme>README.md</readme>", "<packageTypes>…").
+	ExtraMetadata string
 	// Large, when set, adds one stored entry of Large.Size deterministic
 	// bytes (see LargeData), streamed rather than held in memory.
 	Large *LargeFile
@@ -230,6 +234,9 @@ func nuspec(s Spec) []byte {
 			b.WriteString("      </group>\n")
 		}
 		b.WriteString("    </dependencies>\n")
+	}
+	if s.ExtraMetadata != "" {
+		b.WriteString("    " + s.ExtraMetadata + "\n")
 	}
 	b.WriteString("  </metadata>\n</package>")
 	return []byte(b.String())

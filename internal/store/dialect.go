@@ -36,11 +36,24 @@ type dialect struct {
 	// snapshot. SQLite's read transactions always do (WAL snapshot);
 	// PostgreSQL needs sql.LevelRepeatableRead.
 	readIsolation sql.IsolationLevel
+	// writeIsolation is the isolation of write transactions. The store's
+	// write transactions lock what they read and then change (forUpdate),
+	// and some must see rows that other transactions committed while they
+	// waited (a migration after the migration lock, a registration after a
+	// conflicting insert): PostgreSQL's READ COMMITTED, whatever the server's
+	// default. SQLite serialises writers.
+	writeIsolation sql.IsolationLevel
+	// retryable, if not nil, reports whether a write transaction failed
+	// only because it conflicted with a concurrent one (PostgreSQL's
+	// serialization failure or deadlock), so that running it again may
+	// succeed.
+	retryable func(error) bool
 }
 
 var sqliteDialect = &dialect{
-	identity:      "INTEGER PRIMARY KEY", // an alias of the 64-bit rowid
-	readIsolation: sql.LevelDefault,
+	identity:       "INTEGER PRIMARY KEY", // an alias of the 64-bit rowid
+	readIsolation:  sql.LevelDefault,
+	writeIsolation: sql.LevelDefault,
 }
 
 // schema returns a migration's text for this dialect.

@@ -27,15 +27,27 @@
 //
 // # Databases
 //
-// SQLite (modernc.org/sqlite, pure Go) is implemented; see [OpenSQLite] for
-// its configuration. PostgreSQL will use the same code: the SQL is written
-// once, with $N placeholders, INSERT … ON CONFLICT DO NOTHING RETURNING, LIKE
-// … ESCAPE and || concatenation, which both accept, and every difference is
-// a field of the dialect type in dialect.go. Times are stored as BIGINT
-// microseconds since the epoch and case folding is done in Go, so neither
-// depends on a database's time zone or collation.
+// Two databases run the same code: SQLite (modernc.org/sqlite, pure Go; see
+// [OpenSQLite]) for a single feed, and PostgreSQL (pgx through
+// database/sql; see [OpenPostgres]) for replicas that share one database.
+// [Open] chooses by the URL's scheme. The SQL is written once, with $N
+// placeholders, INSERT … ON CONFLICT DO NOTHING RETURNING, LIKE … ESCAPE
+// and || concatenation, which both accept, and every difference is a field
+// of the dialect type in dialect.go: the identity column, row locks (FOR
+// UPDATE on PostgreSQL, where writers run concurrently; SQLite has one
+// writer at a time), the migration lock, and transaction isolation.
+// Times are stored as BIGINT microseconds since the epoch and case folding
+// is done in Go, so neither depends on a database's time zone or collation.
+//
+// On PostgreSQL a write transaction that the server aborts for a deadlock
+// or serialization failure is run again, a few times at most, so such
+// conflicts between replicas are not errors of the contract; the functions
+// that write transactions run must therefore be safe to run twice.
 //
 // Migrations are numbered .sql files embedded in the binary
 // (migrations/NNNN_name.sql), applied in order on open, each in its own
-// transaction, and recorded with a checksum in schema_migrations.
+// transaction, and recorded with a checksum in schema_migrations. Processes
+// that open one database together apply each migration once: SQLite's
+// write lock, or on PostgreSQL an advisory lock, lets one apply it while
+// the others wait and then find it applied.
 package store

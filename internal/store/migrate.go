@@ -101,14 +101,25 @@ func splitStatements(text string) []string {
 // idempotent. It refuses a database whose applied migrations differ from ms
 // (an edited migration) or go beyond ms (written by a newer program).
 func (s *Store) migrate(ctx context.Context, ms []migration) error {
-	_, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version     BIGINT PRIMARY KEY,
-		name        TEXT NOT NULL,
-		checksum    TEXT NOT NULL,
-		applied_at  BIGINT NOT NULL
-	)`)
+	// Under the migration lock: PostgreSQL's CREATE TABLE IF NOT EXISTS is
+	// not safe against a concurrent one.
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version     BIGINT PRIMARY KEY,
+			name        TEXT NOT NULL,
+			checksum    TEXT NOT NULL,
+			applied_at  BIGINT NOT NULL
+		)`)
+		if err != nil {
+			return dbErr("creating schema_migrations", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return dbErr("creating schema_migrations", err)
+		return err
 	}
 	var newest sql.NullInt64
 	if err := s.w.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&newest); err != nil {
@@ -125,12 +136,22 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 	return nil
 }
 
+// lockMigrations takes the dialect's migration lock, if it has one, until tx
+// ends.
+func (s *Store) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+	if s.d.lockMigrations == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, s.d.lockMigrations); err != nil {
+		return dbErr("locking migrations", err)
+	}
+	return nil
+}
+
 // apply applies m in tx unless it is applied already.
 func (s *Store) apply(ctx context.Context, tx *sql.Tx, m migration) error {
-	if s.d.lockMigrations != "" {
-		if _, err := tx.ExecContext(ctx, s.d.lockMigrations); err != nil {
-			return dbErr("locking migrations", err)
-		}
+	if err := s.lockMigrations(ctx, tx); err != nil {
+		return err
 	}
 	var sum string
 	err := tx.QueryRowContext(ctx, `SELECT checksum FROM schema_migrations WHERE version = $1`, m.version).Scan(&sum)

@@ -43,6 +43,7 @@ func (s *Store) CreateReservation(ctx context.Context, pattern string, prefix bo
 	}
 	r := Reservation{Pattern: pattern, Prefix: prefix, Created: s.clock()}
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		r.Owners = nil // write may run this more than once
 		var row int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO reservations (pattern, pattern_key, is_prefix, created_at)
 			VALUES ($1, $2, $3, $4) ON CONFLICT (pattern_key) DO NOTHING RETURNING id`,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 )
@@ -13,7 +14,7 @@ import (
 // safe for concurrent use and must be closed with Close.
 type Store struct {
 	// w runs write transactions; r runs reads. For SQLite they are separate
-	// pools (see OpenSQLite); for PostgreSQL they will be the same pool.
+	// pools (see OpenSQLite); for PostgreSQL they are the same pool.
 	w, r *sql.DB
 	d    *dialect
 	now  func() time.Time
@@ -21,11 +22,12 @@ type Store struct {
 
 // Open opens the store that url names and brings its schema up to date.
 // Supported: "sqlite:PATH" (also "sqlite://PATH"), a SQLite database file,
-// created if missing. PostgreSQL ("postgres://…") is not implemented yet.
+// created if missing; "postgres://…" or "postgresql://…", a PostgreSQL
+// database (see [OpenPostgres]).
 func Open(ctx context.Context, url string) (*Store, error) {
 	scheme, rest, ok := strings.Cut(url, ":")
 	if !ok {
-		return nil, fmt.Errorf("store: database URL %q has no scheme (want sqlite:PATH)", url)
+		return nil, fmt.Errorf("store: database URL %q has no scheme (want sqlite:PATH or postgres://…)", url)
 	}
 	switch scheme {
 	case "sqlite":
@@ -35,7 +37,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		}
 		return OpenSQLite(ctx, path)
 	case "postgres", "postgresql":
-		return nil, fmt.Errorf("store: PostgreSQL is not supported yet")
+		if !strings.HasPrefix(rest, "//") {
+			// Not quoted: a malformed URL may still hold a password.
+			return nil, fmt.Errorf("store: PostgreSQL database URL must start with %s://", scheme)
+		}
+		return OpenPostgres(ctx, url)
 	}
 	return nil, fmt.Errorf("store: unknown database scheme %q", scheme)
 }
@@ -52,9 +58,42 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// maxWriteAttempts bounds how often write runs a transaction that the
+// database aborted only because it conflicted with a concurrent one (see
+// dialect.retryable). The store's transactions lock what they change, so
+// such aborts are rare and a second attempt, after the other transaction
+// ended, normally succeeds; a few more cover a burst of writers.
+const maxWriteAttempts = 5
+
+// writeRetryDelay bounds the pause before a write's second attempt; the
+// bound grows with each further one. The pause lets the transaction that won
+// the conflict take the locks it was waiting for before the loser asks for
+// them again, and its random length keeps several losers apart.
+const writeRetryDelay = 10 * time.Millisecond
+
 // write runs fn in a write transaction and commits it if fn returns nil.
+// When the database aborts the transaction because of a concurrent one, it
+// runs fn again in a new transaction, up to maxWriteAttempts times: fn must
+// set whatever it returns to its caller afresh on each run.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, fn)
+		if err == nil || s.d.retryable == nil || !s.d.retryable(err) || attempt == maxWriteAttempts {
+			return err
+		}
+		pause := time.NewTimer(rand.N(time.Duration(attempt) * writeRetryDelay))
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return err
+		case <-pause.C:
+		}
+	}
+}
+
+// writeOnce is one attempt of write.
+func (s *Store) writeOnce(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, &sql.TxOptions{Isolation: s.d.writeIsolation})
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}

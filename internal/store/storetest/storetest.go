@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"APIKeys", testAPIKeys},
 		{"Certificates", testCertificates},
 		{"Revocation", testRevocation},
+		{"Sessions", testSessions},
+		{"Downloads", testDownloads},
 		{"ConcurrentCreateVersion", testConcurrentCreateVersion},
 		{"ConcurrentClaim", testConcurrentClaim},
 		{"ConcurrentLastOwner", testConcurrentLastOwner},

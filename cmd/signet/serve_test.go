@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signet-nuget/signet/internal/nupkgtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var feedURL = regexp.MustCompile(`Signet feed: (http://\S+)/v3/index.json`)
+
+// startServe runs signet serve in-process until the test ends, and returns
+// the feed's base URL, its output and a stop function that returns the exit
+// code.
+func startServe(t *testing.T, environ map[string]string, args ...string) (string, *syncBuffer, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, &env{stdout: out, stderr: errb, getenv: func(k string) string { return environ[k] }},
+			append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...))
+	}()
+	var once sync.Once
+	exit := -1
+	stop := func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case exit = <-done:
+			case <-time.After(time.Minute):
+				t.Error("serve did not stop")
+			}
+		})
+		return exit
+	}
+	t.Cleanup(func() { stop() })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := feedURL.FindStringSubmatch(out.String()); m != nil {
+			return m[1], out, stop
+		}
+		select {
+		case code := <-done:
+			done <- code
+			t.Fatalf("serve exited with %d: %s%s", code, out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve printed no feed URL: %s%s", out.String(), errb.String())
+	return "", nil, nil
+}
+
+// TestServeEmbeddedDefault: serve on a fresh data directory creates the
+// administrator with a generated password and a push key in a private
+// file, serves the feed, and takes a push with that key; a restart keeps
+// everything and creates nothing.
+func TestServeEmbeddedDefault(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "signet-data")
+	base, out, stop := startServe(t, nil, "--data", data)
+	creds := filepath.Join(data, adminCredentialsFile)
+	if !strings.Contains(out.String(), `administrator "admin" created`) || !strings.Contains(out.String(), creds) ||
+		!strings.Contains(out.String(), "dotnet nuget push") {
+		t.Fatalf("banner:\n%s", out.String())
+	}
+	fi, err := os.Stat(creds)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file: %v %v", fi, err)
+	}
+	text, _ := os.ReadFile(creds)
+	key := regexp.MustCompile(`api-key: (\S+)`).FindStringSubmatch(string(text))
+	pw := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(string(text))
+	if key == nil || pw == nil || len(pw[1]) < 20 {
+		t.Fatalf("credentials file:\n%s", text)
+	}
+
+	pkg := nupkgtest.Bytes(t, nupkgtest.Spec{ID: "Served.Pkg", Version: "1.2.3"})
+	if code := pushTo(t, base, key[1], pkg); code != 201 {
+		t.Fatalf("push = %d", code)
+	}
+	resp, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"username":"admin","password":"`+pw[1]+`"}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("admin log-in: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited with %d", code)
+	}
+
+	base, out, _ = startServe(t, nil, "--data", data)
+	if strings.Contains(out.String(), "created") || !strings.Contains(out.String(), "administrator credentials: "+creds) {
+		t.Fatalf("restart banner:\n%s", out.String())
+	}
+	resp, err = http.Get(base + "/v3-flatcontainer/served.pkg/1.2.3/served.pkg.1.2.3.nupkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Equal(got, pkg) {
+		t.Fatalf("download after restart = %d", resp.StatusCode)
+	}
+}
+
+// TestServeAdminFromEnvironment: with SIGNET_ADMIN_PASSWORD the password
+// is the one given and no credentials file is written.
+func TestServeAdminFromEnvironment(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "d")
+	base, out, _ := startServe(t, map[string]string{"SIGNET_ADMIN_PASSWORD": "a long admin password"}, "--data", data, "--admin-user", "root")
+	if !strings.Contains(out.String(), `administrator "root" created with the password in SIGNET_ADMIN_PASSWORD`) {
+		t.Fatalf("banner:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(data, adminCredentialsFile)); !os.IsNotExist(err) {
+		t.Fatalf("credentials file written: %v", err)
+	}
+	resp, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"username":"root","password":"a long admin password"}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("log-in: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+// TestServeRefusesBadConfiguration: bad URLs fail at start with a clear
+// error.
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	for _, args := range [][]string{
+		{"--database", "mysql://x"},
+		{"--storage", "ftp://x/y"},
+		{"--base-url", "not a url"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", t.TempDir()}, args...)...)
+		if code != 1 || !strings.HasPrefix(stderr, "signet: error: ") {
+			t.Errorf("serve %v = %d %q", args, code, stderr)
+		}
+	}
+}
+
+func pushTo(t *testing.T, base, key string, pkg []byte) int {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	w, _ := mw.CreateFormFile("package", "package.nupkg")
+	w.Write(pkg)
+	mw.Close()
+	req, _ := http.NewRequest("PUT", base+"/api/v2/package", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-NuGet-ApiKey", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
