@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -179,4 +180,68 @@ func pushTo(t *testing.T, base, key string, pkg []byte) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// slowReader yields its bytes in small pieces with pauses, like a push over
+// a slow link, and signals when it has started.
+type slowReader struct {
+	b       []byte
+	started chan struct{}
+	once    sync.Once
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	r.once.Do(func() { close(r.started) })
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(20 * time.Millisecond)
+	n := copy(p, r.b[:min(len(r.b), 4096)])
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// TestServeGracefulShutdown: a push in flight when the feed is told to stop
+// completes (201), and the process exits 0.
+func TestServeGracefulShutdown(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "d")
+	base, _, stop := startServe(t, nil, "--data", data)
+	text, _ := os.ReadFile(filepath.Join(data, adminCredentialsFile))
+	key := regexp.MustCompile(`api-key: (\S+)`).FindStringSubmatch(string(text))[1]
+
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	w, _ := mw.CreateFormFile("package", "package.nupkg")
+	noise := make([]byte, 128<<10) // incompressible: about 32 reads of the slow body
+	rand.Read(noise)
+	w.Write(nupkgtest.Bytes(t, nupkgtest.Spec{ID: "Slow.Pkg", Files: map[string][]byte{"lib/x.bin": noise}}))
+	mw.Close()
+	body := &slowReader{b: buf.Bytes(), started: make(chan struct{})}
+	req, _ := http.NewRequest("PUT", base+"/api/v2/package", body)
+	req.ContentLength = int64(buf.Len())
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-NuGet-ApiKey", key)
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- -1
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	<-body.started
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case code := <-done:
+		t.Fatalf("push finished (%d) before the shutdown began; the test needs it in flight", code)
+	default:
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited with %d", code)
+	}
+	if code := <-done; code != 201 {
+		t.Fatalf("push in flight at shutdown = %d, want 201", code)
+	}
 }
