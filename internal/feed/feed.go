@@ -82,6 +82,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now if nil); tests set it.
 	Now func() time.Time
+	// Signing, when set, turns on signed submissions: author signatures
+	// are validated and every accepted package is repository signed.
+	Signing *Signing
 }
 
 // Server is a feed. Create it with New, serve its Handler, and run Run for
@@ -106,6 +109,12 @@ type Server struct {
 	keyTouched map[int64]time.Time
 
 	logins *limiter // failed log-ins per account name
+
+	// identities finds accounts by registered certificate identities; nil
+	// until the store supports them.
+	identities *identityLookup
+
+	allSigned allSignedCache
 }
 
 // New returns a feed on st and blobs.
@@ -130,6 +139,11 @@ func New(cfg Config, st *store.Store, blobs blob.Store) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Signing != nil {
+		if err := cfg.Signing.check(); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{
 		cfg:        cfg,

@@ -94,7 +94,7 @@ func newFeedOn(t *testing.T, st *store.Store, bs blob.Store, configure ...func(*
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	cfg := Config{BaseURL: base, AllowSignup: true, TempDir: t.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger: testLogger()}
 	for _, c := range configure {
 		c(&cfg)
 	}
@@ -325,4 +325,12 @@ func pushRequest(url, key string, nupkg []byte) (*http.Request, io.ReadCloser, e
 	}
 	req.ContentLength = int64(buf.Len())
 	return req, io.NopCloser(&buf), nil
+}
+
+// testLogger discards logs unless SIGNET_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("SIGNET_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

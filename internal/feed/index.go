@@ -33,6 +33,10 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		"SearchAutocompleteService", "SearchAutocompleteService/3.0.0-beta", "SearchAutocompleteService/3.0.0-rc", "SearchAutocompleteService/3.5.0")
 	add("/packages/{id}/{version}", "The web page of a package version.", "PackageDetailsUriTemplate/5.1.0")
 	add("/v3-flatcontainer/{lower_id}/{lower_version}/readme", "The readme of a package version.", "ReadmeUriTemplate/6.13.0")
+	if s.cfg.Signing != nil {
+		add("/v3/repository-signatures/index.json", "The certificates the feed signs packages with.",
+			"RepositorySignatures/4.7.0", "RepositorySignatures/4.9.0", "RepositorySignatures/5.0.0")
+	}
 	writeJSON(w, r, http.StatusOK, serviceIndex{
 		Version:   "3.0.0",
 		Resources: rs,

@@ -167,7 +167,37 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
 		}
 	}
 
-	sum, err := fileSHA512(f)
+	var served *signed
+	if s.cfg.Signing != nil {
+		owners, requiredSigner := pkg.Owners, pkg.RequiredSigner
+		if !exists {
+			acc, err := s.store.Account(ctx, auth.key.OwnerID)
+			if err != nil {
+				s.log.Error("looking up account", "err", err)
+				return http.StatusInternalServerError, "The feed could not look up the account."
+			}
+			owners, requiredSigner = []store.Account{acc}, 0
+		}
+		served, err = s.admit(ctx, u, owners, requiredSigner)
+		if err != nil {
+			var bad *badPackage
+			if errors.As(err, &bad) {
+				s.log.Info("signed push refused", "id", id, "version", version, "reason", bad.msg)
+				return http.StatusBadRequest, bad.msg
+			}
+			s.log.Error("signing package", "id", id, "version", version, "err", err)
+			return http.StatusInternalServerError, "The feed could not sign the package."
+		}
+		defer func() {
+			served.file.Close()
+			os.Remove(served.file.Name())
+		}()
+		signedUpload := *u
+		signedUpload.file, signedUpload.size, signedUpload.pkg = served.file, served.size, served.pkg
+		u, size = &signedUpload, served.size
+	}
+
+	sum, err := fileSHA512(u.file)
 	if err != nil {
 		s.log.Error("hashing package", "err", err)
 		return http.StatusInternalServerError, "The package could not be read."
@@ -179,6 +209,11 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
 			return http.StatusBadRequest, bad.msg
 		}
 		return http.StatusInternalServerError, "The package could not be read."
+	}
+	if served != nil {
+		row.SignerSHA256 = served.signer
+		row.Signature = served.facts.json()
+		row.SignatureStatus = signatureStatus(served.facts)
 	}
 	keys, err := s.writeBlobs(ctx, u, row)
 	if err != nil {

@@ -91,6 +91,9 @@ type catalogEntry struct {
 	Title                    string        `json:"title"`
 	Version                  string        `json:"version"`
 	PackageTypes             []packageType `json:"packageTypes,omitempty"`
+	// Signature is Signet's extension: the version's signature facts,
+	// public (author signer, timestamp, repository signature, status).
+	Signature *signatureJSON `json:"signature,omitempty"`
 }
 
 type regDepGroup struct {
@@ -121,6 +124,8 @@ type regLeaf struct {
 	PackageContent string   `json:"packageContent"`
 	Published      string   `json:"published"`
 	Registration   string   `json:"registration"`
+	// Signature is Signet's extension, as in the catalog entry.
+	Signature *signatureJSON `json:"signature,omitempty"`
 }
 
 // registrationContext is the JSON-LD context nuget.org's registration
@@ -225,6 +230,7 @@ func (s *Server) catalogEntry(hive string, v store.Version) catalogEntry {
 		Tags:                     append([]string{}, v.Tags...),
 		Title:                    v.Title,
 		Version:                  v.Version,
+		Signature:                versionSignature(v),
 	}
 	if ex.Readme {
 		e.ReadmeURL = s.URL("/v3-flatcontainer/" + strings.ToLower(v.PackageID) + "/" + strings.ToLower(v.Version) + "/readme")
@@ -395,6 +401,7 @@ func (s *Server) handleRegistrationLeaf(hive string) http.HandlerFunc {
 			PackageContent: s.contentURL(v.PackageID, v.Version),
 			Published:      published(v),
 			Registration:   s.regIndexURL(hive, v.PackageID),
+			Signature:      versionSignature(v),
 		})
 	}
 }

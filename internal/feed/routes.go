@@ -34,6 +34,11 @@ func (s *Server) routes() http.Handler {
 		handle("GET /v3/"+hive+"/{id}/{leaf}", "registration-leaf", s.handleRegistrationLeaf(hive))
 	}
 	handle("GET /v3/catalog/{id}/{leaf}", "catalog-entry", s.handleCatalogEntry)
+	if s.cfg.Signing != nil {
+		handle("GET /v3/repository-signatures/index.json", "repository-signatures", s.handleRepositorySignatures)
+		handle("GET /v3/repository-signatures/{file}", "repository-certificate", s.handleRepositoryCertificate)
+	}
+	handle("GET /api/v1/packages/{id}/{version}/signature", "api-signature", s.handleSignature)
 	handle("GET /v3/query", "search", s.handleSearch)
 	handle("GET /v3/autocomplete", "autocomplete", s.handleAutocomplete)
 
