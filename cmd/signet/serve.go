@@ -50,6 +50,10 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	f.Int64Var(&maxUpload, "max-upload", feed.DefaultMaxUpload, "largest package accepted, in bytes")
 	f.BoolVar(&signup, "allow-signup", envOr(e, "SIGNET_ALLOW_SIGNUP", "true") == "true", "let anyone create an account (SIGNET_ALLOW_SIGNUP)")
 	f.StringVar(&logFormat, "log-format", "", "text or json (default: text on a terminal, json otherwise)")
+	var sf signingFlags
+	sf.register(f, e)
+	var revalidatePeriod time.Duration
+	f.DurationVar(&revalidatePeriod, "revalidate-period", feed.DefaultRevalidatePeriod, "how often each signing certificate's revocation is checked again")
 	if _, code := f.parse(args); code != nil {
 		return *code
 	}
@@ -91,13 +95,21 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		printError(e.stderr, err)
 		return 1
 	}
+	signing, signingLines, stopSigning, err := setupSigning(ctx, e, &sf, dataDir, logger)
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
+	}
+	defer stopSigning()
 	srv, err := feed.New(feed.Config{
-		BaseURL:       baseURL,
-		MaxUpload:     maxUpload,
-		AllowSignup:   signup,
-		SecureCookies: strings.HasPrefix(baseURL, "https://"),
-		TempDir:       tmp,
-		Logger:        logger,
+		Signing:          signing,
+		RevalidatePeriod: revalidatePeriod,
+		BaseURL:          baseURL,
+		MaxUpload:        maxUpload,
+		AllowSignup:      signup,
+		SecureCookies:    strings.HasPrefix(baseURL, "https://"),
+		TempDir:          tmp,
+		Logger:           logger,
 	}, st, blobs)
 	if err != nil {
 		printError(e.stderr, err)
@@ -108,7 +120,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		printError(e.stderr, err)
 		return 1
 	}
-	printServeBanner(e.stdout, srv.ServiceIndexURL(), baseURL, database, storage, adminName, creds, created)
+	printServeBanner(e.stdout, srv.ServiceIndexURL(), baseURL, database, storage, adminName, creds, created, signingLines)
 
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	runDone := make(chan error, 1)
@@ -214,9 +226,12 @@ func ensureAdmin(ctx context.Context, e *env, st *store.Store, dataDir, name, ba
 	return credsPath, true, nil
 }
 
-func printServeBanner(w io.Writer, index, base, database, storage, admin, creds string, created bool) {
+func printServeBanner(w io.Writer, index, base, database, storage, admin, creds string, created bool, signing []string) {
 	fmt.Fprintf(w, "Signet feed: %s\n", index)
 	fmt.Fprintf(w, "  database: %s\n  packages: %s\n", redactURL(database), redactURL(storage))
+	for _, l := range signing {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
 	switch {
 	case creds != "" && created:
 		fmt.Fprintf(w, "  administrator %q created; its password and a push API key are in %s\n", admin, creds)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/signet-nuget/signet/internal/nupkgtest"
+	"github.com/signet-nuget/signet/nupkg"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
@@ -89,6 +90,7 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	base, out, stop := startServe(t, nil, "--data", data)
 	creds := filepath.Join(data, adminCredentialsFile)
 	if !strings.Contains(out.String(), `administrator "admin" created`) || !strings.Contains(out.String(), creds) ||
+		!strings.Contains(out.String(), "repository signing: CN=") || !strings.Contains(out.String(), "the built-in timestamp authority at http://127.0.0.1:") ||
 		!strings.Contains(out.String(), "dotnet nuget push") {
 		t.Fatalf("banner:\n%s", out.String())
 	}
@@ -126,8 +128,23 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	}
 	got, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !bytes.Equal(got, pkg) {
+	if resp.StatusCode != 200 {
 		t.Fatalf("download after restart = %d", resp.StatusCode)
+	}
+	// The feed served it repository-signed: without the signature it is
+	// the package pushed, and signet verify accepts it with the feed CA.
+	served, err := nupkg.Open(bytes.NewReader(got), int64(len(got)))
+	if err != nil || !served.IsSigned() {
+		t.Fatalf("served package: signed %v, %v", served != nil && served.IsSigned(), err)
+	}
+	var unsigned bytes.Buffer
+	if err := served.WriteUnsigned(&unsigned); err != nil || !bytes.Equal(unsigned.Bytes(), pkg) {
+		t.Fatalf("served package without its signature differs from the push (%v)", err)
+	}
+	path := filepath.Join(t.TempDir(), "served.nupkg")
+	os.WriteFile(path, got, 0o644)
+	if code, stdout, stderr := runCLI(t, "verify", path, "--trust-bundle", filepath.Join(data, "pki", "root.pem")); code != 0 {
+		t.Fatalf("verify of the served package = %d\n%s%s", code, stdout, stderr)
 	}
 }
 

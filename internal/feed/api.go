@@ -42,9 +42,25 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, a *sessionAuth)
 // apiRoutes registers the JSON API.
 func (s *Server) apiRoutes(handle func(pattern, route string, h http.HandlerFunc)) {
 	handle("POST /api/v1/users", "api-users", s.handleCreateUser)
-	handle("POST /api/v1/session", "api-session", s.handleLogin)
+	// Wrong second-factor codes are counted apart from wrong passwords.
+	codes := newCodeLimiter()
+	handle("POST /api/v1/session", "api-session", s.handleLogin(codes))
 	handle("DELETE /api/v1/session", "api-session", s.authed(s.handleLogout))
 	handle("GET /api/v1/account", "api-account", s.authed(s.handleAccount))
+
+	handle("POST /api/v1/account/2fa", "api-2fa", s.authed(s.handleBeginTwoFactor))
+	handle("GET /api/v1/account/2fa/qr.png", "api-2fa", s.authed(s.handleTwoFactorQR))
+	handle("POST /api/v1/account/2fa/confirm", "api-2fa", s.authed(s.handleConfirmTwoFactor(codes)))
+	handle("DELETE /api/v1/account/2fa", "api-2fa", s.authed(s.handleDisableTwoFactor(codes)))
+
+	// The same handlers serve a user's certificates and, with {name}, an
+	// organisation's.
+	for _, base := range []string{"/api/v1/account", "/api/v1/organizations/{name}"} {
+		handle("GET "+base+"/certificates", "api-certificates", s.authed(s.handleListCertificates))
+		handle("POST "+base+"/certificates", "api-certificates", limitBody(maxCertificateRequest, s.authed(s.handleAddCertificate)))
+		handle("DELETE "+base+"/certificates/{sha256}", "api-certificates", s.authed(s.handleRemoveCertificate))
+		handle("DELETE "+base+"/certificate-identities", "api-certificates", s.authed(s.handleRemoveIdentity))
+	}
 
 	handle("GET /api/v1/apikeys", "api-apikeys", s.authed(s.handleListKeys))
 	handle("POST /api/v1/apikeys", "api-apikeys", s.authed(s.handleCreateKey))
@@ -61,6 +77,7 @@ func (s *Server) apiRoutes(handle func(pattern, route string, h http.HandlerFunc
 	handle("POST /api/v1/reservations/{pattern}/owners", "api-reservations", s.authed(s.handleAddReservationOwner))
 	handle("DELETE /api/v1/reservations/{pattern}/owners/{owner}", "api-reservations", s.authed(s.handleRemoveReservationOwner))
 
+	handle("POST /api/v1/admin/revalidate", "api-revalidate", s.authed(s.handleRevalidate))
 	handle("POST /api/v1/organizations", "api-organizations", s.authed(s.handleCreateOrganization))
 	handle("GET /api/v1/organizations/{name}/members", "api-organizations", s.authed(s.handleListMembers))
 	handle("PUT /api/v1/organizations/{name}/members/{user}", "api-organizations", s.authed(s.handleSetMember))
@@ -241,57 +258,65 @@ func toSessionJSON(a *sessionAuth) sessionJSON {
 // does not tell which names exist.
 const msgBadLogin = "the username or password is wrong"
 
-// handleLogin is POST /api/v1/session {"username","password"}.
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		OTP      string `json:"otp"`
-	}
-	if !decodeJSON(w, r, &in) {
-		return
-	}
-	now := s.now()
-	key := limitKey(in.Username)
-	if s.logins.blocked(key, now) {
-		writeError(w, http.StatusTooManyRequests, "too many failed log-ins for this account: try again later")
-		return
-	}
-	u, err := s.store.UserByName(r.Context(), in.Username)
-	if errors.Is(err, store.ErrNotFound) {
-		account.VerifyNoUser(in.Password) // same time as a wrong password
-		s.logins.fail(key, now)
-		writeError(w, http.StatusUnauthorized, msgBadLogin)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	ok, rehash, err := account.VerifyPassword(u.PasswordHash, in.Password)
-	if err != nil && !errors.Is(err, account.ErrNoPassword) {
-		s.log.Warn("stored password hash unusable", "user", u.Name, "err", err)
-	}
-	if !ok {
-		s.logins.fail(key, now)
-		writeError(w, http.StatusUnauthorized, msgBadLogin)
-		return
-	}
-	s.logins.reset(key)
-	if rehash {
-		if h, err := account.HashPassword(in.Password); err == nil {
-			if err := s.store.SetPasswordHash(r.Context(), u.ID, h); err != nil {
-				s.log.Warn("upgrading password hash", "user", u.Name, "err", err)
+// handleLogin is POST /api/v1/session {"username","password","otp"}. For
+// a user with two-factor authentication, "otp" is a TOTP code or a
+// recovery code; without it the answer is 401 with "twoFactorRequired".
+func (s *Server) handleLogin(codes codeLimiter) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Username string `json:"username"`
+			Password string `json:"password"`
+			OTP      string `json:"otp"`
+		}
+		if !decodeJSON(w, r, &in) {
+			return
+		}
+		now := s.now()
+		key := limitKey(in.Username)
+		if s.logins.blocked(key, now) {
+			writeError(w, http.StatusTooManyRequests, "too many failed log-ins for this account: try again later")
+			return
+		}
+		u, err := s.store.UserByName(r.Context(), in.Username)
+		if errors.Is(err, store.ErrNotFound) {
+			account.VerifyNoUser(in.Password) // same time as a wrong password
+			s.logins.fail(key, now)
+			writeError(w, http.StatusUnauthorized, msgBadLogin)
+			return
+		}
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		ok, rehash, err := account.VerifyPassword(u.PasswordHash, in.Password)
+		if err != nil && !errors.Is(err, account.ErrNoPassword) {
+			s.log.Warn("stored password hash unusable", "user", u.Name, "err", err)
+		}
+		if !ok {
+			s.logins.fail(key, now)
+			writeError(w, http.StatusUnauthorized, msgBadLogin)
+			return
+		}
+		s.logins.reset(key)
+		if rehash {
+			if h, err := account.HashPassword(in.Password); err == nil {
+				if err := s.store.SetPasswordHash(r.Context(), u.ID, h); err != nil {
+					s.log.Warn("upgrading password hash", "user", u.Name, "err", err)
+				}
 			}
 		}
+		twoFactor, ok := s.loginSecondFactor(w, r, codes, u, in.OTP)
+		if !ok {
+			return
+		}
+		a, err := s.startSession(w, r, u, twoFactor)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		s.log.Info("logged in", "user", u.Name, "twoFactor", twoFactor)
+		writeJSON(w, r, http.StatusOK, toSessionJSON(a))
 	}
-	a, err := s.startSession(w, r, u, false)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	s.log.Info("logged in", "user", u.Name)
-	writeJSON(w, r, http.StatusOK, toSessionJSON(a))
 }
 
 // handleLogout is DELETE /api/v1/session.
@@ -305,7 +330,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, a *session
 }
 
 // handleAccount is GET /api/v1/account: the session's user, its
-// organisations and its CSRF token.
+// organisations, its CSRF token and its second factor.
 func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, a *sessionAuth) {
 	ms, err := s.store.Memberships(r.Context(), a.user.ID)
 	if err != nil {
@@ -320,10 +345,19 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, a *sessio
 	for _, m := range ms {
 		orgs = append(orgs, org{Name: m.Organization.Name, Role: string(m.Role)})
 	}
+	tf, err := s.store.TwoFactor(r.Context(), a.user.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.internal(w, r, err)
+		return
+	}
 	writeJSON(w, r, http.StatusOK, struct {
 		sessionJSON
 		Organizations []org `json:"organizations"`
-	}{toSessionJSON(a), orgs})
+		// TwoFactorEnabled tells whether the user's log-ins need a second
+		// factor (sessionJSON's twoFactor: whether this one passed it).
+		TwoFactorEnabled  bool `json:"twoFactorEnabled"`
+		RecoveryCodesLeft *int `json:"recoveryCodesLeft,omitempty"`
+	}{toSessionJSON(a), orgs, tf.Enabled, recoveryCodesLeft(tf)})
 }
 
 // --- API keys ---

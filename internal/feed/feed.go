@@ -82,6 +82,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now if nil); tests set it.
 	Now func() time.Time
+	// RevalidatePeriod is how often each signing certificate's revocation
+	// is checked again (DefaultRevalidatePeriod if 0), and
+	// RevalidateInterval how often Run looks for certificates due
+	// (DefaultRevalidateInterval if 0).
+	RevalidatePeriod, RevalidateInterval time.Duration
 	// Signing, when set, turns on signed submissions: author signatures
 	// are validated and every accepted package is repository signed.
 	Signing *Signing
@@ -110,10 +115,6 @@ type Server struct {
 
 	logins *limiter // failed log-ins per account name
 
-	// identities finds accounts by registered certificate identities; nil
-	// until the store supports them.
-	identities *identityLookup
-
 	allSigned allSignedCache
 }
 
@@ -139,6 +140,12 @@ func New(cfg Config, st *store.Store, blobs blob.Store) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.RevalidatePeriod <= 0 {
+		cfg.RevalidatePeriod = DefaultRevalidatePeriod
+	}
+	if cfg.RevalidateInterval <= 0 {
+		cfg.RevalidateInterval = DefaultRevalidateInterval
 	}
 	if cfg.Signing != nil {
 		if err := cfg.Signing.check(); err != nil {
@@ -181,6 +188,8 @@ func (s *Server) Run(ctx context.Context) error {
 	defer flush.Stop()
 	sweep := time.NewTicker(sweepInterval)
 	defer sweep.Stop()
+	revalidate := time.NewTicker(s.cfg.RevalidateInterval)
+	defer revalidate.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -191,6 +200,13 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-flush.C:
 			if err := s.FlushDownloads(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.log.Warn("flushing download counts", "err", err)
+			}
+		case <-revalidate.C:
+			if rep, err := s.Revalidate(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				s.log.Warn("revocation re-check", "err", err)
+			} else if rep.Checked > 0 {
+				s.log.Info("revocation re-check", "checked", rep.Checked, "revoked", rep.Revoked, "unknown", rep.Unknown,
+					"invalidated", rep.Invalidated, "grace", rep.Grace)
 			}
 		case <-sweep.C:
 			if _, err := s.store.DeleteExpiredSessions(ctx, s.now()); err != nil && !errors.Is(err, context.Canceled) {

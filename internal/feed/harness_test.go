@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha512"
+	"encoding/base32"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/signet-nuget/signet/internal/account"
 	"github.com/signet-nuget/signet/internal/blob"
@@ -333,4 +335,90 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// testClock is a settable clock for Config.Now: second-factor tests step
+// it from one TOTP period to the next.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock { return &testClock{t: time.Now().UTC().Truncate(time.Second)} }
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// use makes a feed run on the clock: newFeed(t, b, clk.use).
+func (c *testClock) use(cfg *Config) { cfg.Now = c.now }
+
+// authenticator is a user's TOTP app, and the recovery codes it was
+// given.
+type authenticator struct {
+	secret   []byte
+	recovery []string
+}
+
+// code is the app's code at t.
+func (a *authenticator) code(t time.Time) string { return account.TOTPCode(a.secret, t) }
+
+// enableTwoFactor enrols and confirms a second factor for the logged-in
+// client at the feed's time now, as a user does with an app. Its session
+// becomes a two-factor session.
+func (c *client) enableTwoFactor(now time.Time) *authenticator {
+	c.h.t.Helper()
+	var begin struct{ Secret, URI string }
+	c.mustJSON("POST", "/api/v1/account/2fa", nil, 200, &begin)
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(begin.Secret)
+	if err != nil {
+		c.h.t.Fatalf("2FA secret %q: %v", begin.Secret, err)
+	}
+	a := &authenticator{secret: secret}
+	var done struct {
+		CSRFToken     string
+		TwoFactor     bool
+		RecoveryCodes []string
+	}
+	c.mustJSON("POST", "/api/v1/account/2fa/confirm", map[string]string{"code": a.code(now)}, 200, &done)
+	if !done.TwoFactor || done.CSRFToken == "" || len(done.RecoveryCodes) == 0 {
+		c.h.t.Fatalf("2FA confirmation = %+v", done)
+	}
+	c.csrf, a.recovery = done.CSRFToken, done.RecoveryCodes
+	return a
+}
+
+// loginCode logs in with the password and a second-factor code, and
+// returns the status and body; on 200 the client has the new session.
+func (c *client) loginCode(otp string) (int, []byte) {
+	c.h.t.Helper()
+	var s sessionJSON
+	code, body := c.json("POST", "/api/v1/session", map[string]any{"username": c.name, "password": testPassword, "otp": otp}, &s)
+	if code == 200 {
+		c.csrf = s.CSRFToken
+	}
+	return code, body
+}
+
+// upload posts a certificate file as the raw body with the content type
+// to a path, and decodes a 201 answer into out (when not nil).
+func (c *client) upload(path, contentType string, file []byte, out any) (int, []byte) {
+	c.h.t.Helper()
+	resp := c.do("POST", path, bytes.NewReader(file), map[string]string{"Content-Type": contentType})
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode == 201 {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.h.t.Fatalf("POST %s: decoding %s: %v", path, b, err)
+		}
+	}
+	return resp.StatusCode, b
 }

@@ -233,6 +233,9 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
 		s.log.Error("recording package", "id", id, "version", version, "err", err)
 		return http.StatusInternalServerError, "The feed could not record the package."
 	}
+	if served != nil && served.cert != nil {
+		s.recordSigner(ctx, served)
+	}
 	s.log.Info("package pushed", "id", id, "version", version, "size", size, "key", auth.key.ID)
 	return http.StatusCreated, ""
 }

@@ -45,6 +45,10 @@ type Signing struct {
 	// Revocation checks the certificates of author signatures (nil: the
 	// status is unknown, which is reported but allowed, as nuget.org does).
 	Revocation nusig.RevocationChecker
+	// Recheck makes the checker of a revocation re-check run: a fresh one,
+	// so that answers remembered since the push (until their nextUpdate)
+	// do not hide a revocation. Nil: no re-checks.
+	Recheck func() nusig.RevocationChecker
 	// KeepForeignRepositorySignatures serves a package that carries another
 	// feed's repository signature with that signature, instead of removing
 	// it and signing the package as this feed (nuget.org's way, the default).
@@ -88,8 +92,11 @@ type signed struct {
 	size  int64
 	pkg   *nupkg.Package
 	facts *signatureFacts
-	// signer is the SHA-256 of the author certificate, nil if unsigned.
-	signer []byte
+	// signer is the SHA-256 of the author certificate, nil if unsigned;
+	// cert and issuer are that certificate and its issuer (nil when the
+	// chain ends at it), recorded for the revocation re-checks.
+	signer       []byte
+	cert, issuer *x509.Certificate
 }
 
 // admit applies the signing rules to a pushed package and repository signs
@@ -160,6 +167,7 @@ func (s *Server) admit(ctx context.Context, u *upload, owners []store.Account, r
 	signingAllowed := withCerts > 0
 	var facts signatureFacts
 	var signerSum []byte
+	var signerCert, signerIssuer *x509.Certificate
 	if res == nil {
 		if signingRequired {
 			return nil, refuse(msgMustSign)
@@ -191,6 +199,10 @@ func (s *Server) admit(ctx context.Context, u *upload, owners []store.Account, r
 		facts.Author = certFacts(res.Primary)
 		facts.Revocation = revocationWord(res)
 		signerSum = sha256Of(cert.Raw)
+		signerCert = cert
+		if ch := res.Primary.Chain; len(ch) > 1 {
+			signerIssuer = ch[1]
+		}
 	}
 
 	out, err := s.repositorySign(ctx, p, owners)
@@ -198,7 +210,7 @@ func (s *Server) admit(ctx context.Context, u *upload, owners []store.Account, r
 		return nil, err
 	}
 	out.facts = &facts
-	out.signer = signerSum
+	out.signer, out.cert, out.issuer = signerSum, signerCert, signerIssuer
 	if err := s.checkServed(ctx, out, &facts); err != nil {
 		out.file.Close()
 		os.Remove(out.file.Name())
@@ -263,36 +275,27 @@ func issuesMessage(res *nusig.Result, fallback string) string {
 // registeredCount is how many certificates and identities an account has
 // registered.
 func (s *Server) registeredCount(ctx context.Context, accountID int64) (int, error) {
-	cs, err := s.store.AccountCertificates(ctx, accountID)
+	certs, ids, err := s.store.CountSigningCredentials(ctx, accountID)
 	if err != nil {
 		return 0, err
 	}
-	n := len(cs)
-	if s.identities != nil {
-		m, err := s.identities.count(ctx, accountID)
-		if err != nil {
-			return 0, err
-		}
-		n += m
-	}
-	return n, nil
+	return certs + ids, nil
 }
 
-// registeredTo reports whether the certificate, or its identity, is
-// registered to one of the accounts.
+// registeredTo reports whether the certificate, or its identity (subject
+// and issuer, for renewed certificates), is registered to one of the
+// accounts. An identity matches only certificates that passed validation:
+// the caller checks the chain to a trusted root first.
 func (s *Server) registeredTo(ctx context.Context, cert *x509.Certificate, accounts []store.Account) (bool, error) {
 	holders, err := s.store.CertificateAccounts(ctx, sha256Of(cert.Raw))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return false, err
 	}
-	if s.identities != nil {
-		more, err := s.identities.holders(ctx, cert)
-		if err != nil {
-			return false, err
-		}
-		holders = append(holders, more...)
+	more, err := s.store.IdentityAccounts(ctx, cert.Subject.String(), cert.Issuer.String())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, err
 	}
-	for _, h := range holders {
+	for _, h := range append(holders, more...) {
 		for _, a := range accounts {
 			if h.ID == a.ID {
 				return true, nil
@@ -300,14 +303,6 @@ func (s *Server) registeredTo(ctx context.Context, cert *x509.Certificate, accou
 		}
 	}
 	return false, nil
-}
-
-// identityLookup finds accounts by registered certificate identities
-// (subject and issuer), so that renewed certificates are accepted. It is
-// set when the store supports identities.
-type identityLookup struct {
-	count   func(ctx context.Context, accountID int64) (int, error)
-	holders func(ctx context.Context, cert *x509.Certificate) ([]store.Account, error)
 }
 
 // strip writes the package without its signature to a temporary file.
@@ -500,4 +495,20 @@ func signatureStatus(f *signatureFacts) string {
 		return "grace"
 	}
 	return "valid"
+}
+
+// recordSigner records the author certificate of a stored version and its
+// issuer for the revocation re-checks. A failure is logged: the version is
+// stored, and the certificate is recorded by its next push.
+func (s *Server) recordSigner(ctx context.Context, out *signed) {
+	c := out.cert
+	var issuer []byte
+	if out.issuer != nil {
+		issuer = out.issuer.Raw
+	}
+	err := s.store.RecordUsedCertificate(ctx, store.Certificate{SHA256: sha256Of(c.Raw), DER: c.Raw,
+		Subject: c.Subject.String(), Issuer: c.Issuer.String(), NotBefore: c.NotBefore, NotAfter: c.NotAfter}, issuer)
+	if err != nil {
+		s.log.Warn("recording the signing certificate for revocation re-checks", "err", err)
+	}
 }

@@ -94,6 +94,9 @@ func (p *signingPKI) signing() *Signing {
 		Timestamper: p.tsa,
 		Roots:       []*x509.Certificate{p.root.Root()}, TimestampRoots: []*x509.Certificate{p.root.Root()},
 		Revocation: &revocation.Checker{ResponderTimeout: 2 * time.Second, Timeout: 5 * time.Second},
+		Recheck: func() nusig.RevocationChecker {
+			return &revocation.Checker{ResponderTimeout: 2 * time.Second, Timeout: 5 * time.Second}
+		},
 	}
 }
 
@@ -368,5 +371,70 @@ func TestForeignRepositorySignature(t *testing.T) {
 	res, _ := served(t, alice, p, "Foreign.Pkg", "1.0.0")
 	if !res.Valid() || res.Primary.Type != nusig.TypeRepository || !res.Primary.Certificate.Equal(p.repo.Certificate) {
 		t.Fatalf("foreign repository signature not replaced: %+v", res.Primary)
+	}
+}
+
+// TestRevocationRecheck: the re-check job finds a used certificate revoked
+// at the test CA's responder and applies nuget.org's timestamp rule: a
+// version timestamped before the revocation stays valid ("grace"), one
+// signed by a certificate revoked before its timestamp becomes invalid.
+func TestRevocationRecheck(t *testing.T) {
+	p := newSigningPKI(t)
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			h := newFeed(t, b, func(c *Config) { c.Signing = p.signing() })
+			alice := h.signup("alice")
+			early := p.leaf(t, p.inter, devpki.LeafOptions{CommonName: "Revoked Later"})
+			late := p.leaf(t, p.inter, devpki.LeafOptions{CommonName: "Revoked Before Signing"})
+			fine := p.leaf(t, p.inter, devpki.LeafOptions{CommonName: "Never Revoked"})
+			for _, id := range []*signer.Identity{early, late, fine} {
+				register(t, h.store, "alice", id.Certificate)
+			}
+			push := func(id *signer.Identity, name string) time.Time {
+				alice.mustPush(sign(t, nupkgtest.Bytes(t, nupkgtest.Spec{ID: name}), id, p.tsa))
+				var f signatureJSON
+				h.anon().mustJSON("GET", "/api/v1/packages/"+name+"/1.0.0/signature", nil, 200, &f)
+				if f.Status != "valid" || f.Author.Timestamp == nil {
+					t.Fatalf("%s after push: %+v", name, f)
+				}
+				return f.Author.Timestamp.Time
+			}
+			tEarly := push(early, "Pkg.Early")
+			tLate := push(late, "Pkg.Late")
+			push(fine, "Pkg.Fine")
+
+			// Revoked after its timestamp: grace. Revoked (as the CA says)
+			// an hour before its timestamp: invalid.
+			if err := p.resp.Revoke(early.Certificate, tEarly.Add(time.Minute), 1); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.resp.Revoke(late.Certificate, tLate.Add(-time.Hour), 1); err != nil {
+				t.Fatal(err)
+			}
+			admin := h.admin()
+			alice.mustJSON("POST", "/api/v1/admin/revalidate", nil, 403, nil)
+			var rep RevalidateReport
+			admin.mustJSON("POST", "/api/v1/admin/revalidate", nil, 200, &rep)
+			if rep.Checked != 3 || rep.Revoked != 2 || rep.Good != 1 || rep.Grace != 1 || rep.Invalidated != 1 {
+				t.Fatalf("report = %+v", rep)
+			}
+			want := map[string]string{"Pkg.Early": "grace", "Pkg.Late": "invalid", "Pkg.Fine": "valid"}
+			for name, status := range want {
+				var f signatureJSON
+				h.anon().mustJSON("GET", "/api/v1/packages/"+name+"/1.0.0/signature", nil, 200, &f)
+				if f.Status != status {
+					t.Errorf("%s: status %q, want %q (%+v)", name, f.Status, status, f.signatureFacts)
+				}
+				if name != "Pkg.Fine" && (f.RevokedAt == nil || f.Revocation == "good") {
+					t.Errorf("%s: revocation facts %+v", name, f.signatureFacts)
+				}
+			}
+			// Checked certificates are not checked again within the period;
+			// revoked ones never.
+			admin.mustJSON("POST", "/api/v1/admin/revalidate", nil, 200, &rep)
+			if rep.Checked != 0 {
+				t.Fatalf("second run checked %d certificates", rep.Checked)
+			}
+		})
 	}
 }

@@ -53,36 +53,52 @@ type Certificate struct {
 // missing, and ErrConflict if the account has registered it already. It
 // returns the certificate as stored.
 func (s *Store) AddCertificate(ctx context.Context, accountID int64, c Certificate) (Certificate, error) {
-	if sum := sha256.Sum256(c.DER); len(c.DER) == 0 || !bytes.Equal(sum[:], c.SHA256) {
-		return Certificate{}, invalid("certificate SHA-256 %x does not match its DER", c.SHA256)
+	if err := checkCertificate(c); err != nil {
+		return Certificate{}, err
 	}
 	var out Certificate
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := s.findAccount(ctx, tx, accountID, "", false); err != nil {
-			return err
-		}
-		now := s.clock()
-		_, err := tx.ExecContext(ctx, `INSERT INTO certificates (sha256, der, subject, issuer, not_before, not_after,
-			created_at, revocation_status, revocation_reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '') ON CONFLICT (sha256) DO NOTHING`,
-			c.SHA256, c.DER, c.Subject, c.Issuer, micros(c.NotBefore), micros(c.NotAfter), micros(now), RevocationUnknown)
-		if err != nil {
-			return dbErr("adding certificate", err)
-		}
-		var row int64
-		if out, row, err = scanCertificate(tx.QueryRowContext(ctx, certificateQuery+`WHERE sha256 = $1`, c.SHA256)); err != nil {
-			return dbErr("reading certificate", err)
-		}
-		var linked int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO account_certificates (account_id, certificate, created_at) VALUES ($1, $2, $3)
-			ON CONFLICT (account_id, certificate) DO NOTHING RETURNING certificate`, accountID, row, micros(now)).Scan(&linked)
-		if err != nil {
-			return conflictIfNoRows(err, "account %d has registered certificate %x", accountID, c.SHA256)
-		}
-		return nil
+		var err error
+		out, err = s.addCertificate(ctx, tx, accountID, c)
+		return err
 	})
 	if err != nil {
 		return Certificate{}, err
+	}
+	return out, nil
+}
+
+// checkCertificate returns ErrInvalid unless c.SHA256 is the SHA-256 of
+// c.DER.
+func checkCertificate(c Certificate) error {
+	if sum := sha256.Sum256(c.DER); len(c.DER) == 0 || !bytes.Equal(sum[:], c.SHA256) {
+		return invalid("certificate SHA-256 %x does not match its DER", c.SHA256)
+	}
+	return nil
+}
+
+// addCertificate is AddCertificate inside a write transaction.
+func (s *Store) addCertificate(ctx context.Context, tx *sql.Tx, accountID int64, c Certificate) (Certificate, error) {
+	if _, err := s.findAccount(ctx, tx, accountID, "", false); err != nil {
+		return Certificate{}, err
+	}
+	now := s.clock()
+	_, err := tx.ExecContext(ctx, `INSERT INTO certificates (sha256, der, subject, issuer, not_before, not_after,
+		created_at, revocation_status, revocation_reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '') ON CONFLICT (sha256) DO NOTHING`,
+		c.SHA256, c.DER, c.Subject, c.Issuer, micros(c.NotBefore), micros(c.NotAfter), micros(now), RevocationUnknown)
+	if err != nil {
+		return Certificate{}, dbErr("adding certificate", err)
+	}
+	out, row, err := scanCertificate(tx.QueryRowContext(ctx, certificateQuery+`WHERE sha256 = $1`, c.SHA256))
+	if err != nil {
+		return Certificate{}, dbErr("reading certificate", err)
+	}
+	var linked int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO account_certificates (account_id, certificate, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (account_id, certificate) DO NOTHING RETURNING certificate`, accountID, row, micros(now)).Scan(&linked)
+	if err != nil {
+		return Certificate{}, conflictIfNoRows(err, "account %d has registered certificate %x", accountID, c.SHA256)
 	}
 	return out, nil
 }
@@ -200,7 +216,8 @@ func (s *Store) SetRevocation(ctx context.Context, sha256 []byte, r Revocation) 
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE certificates SET revocation_status = $2, revocation_checked = $3,
-			revoked_at = $4, revocation_reason = $5 WHERE sha256 = $1`,
+			revoked_at = $4, revocation_reason = $5,
+			unknown_checks = CASE WHEN $2 = 'unknown' THEN unknown_checks ELSE 0 END WHERE sha256 = $1`,
 			sha256, r.Status, nullMicros(r.Checked), nullMicros(r.RevokedAt), r.Reason)
 		if err != nil {
 			return dbErr("recording revocation", err)

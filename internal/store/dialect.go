@@ -31,6 +31,12 @@ type dialect struct {
 	// CREATE TABLE IF NOT EXISTS schema_migrations that precedes the
 	// transactions must run under the same lock.
 	lockMigrations string
+	// skipLocked is appended to a SELECT in a write transaction that claims
+	// rows of a work queue (certificates due for a revocation check), so that
+	// replicas claiming at once take different rows instead of waiting for
+	// each other. PostgreSQL: " FOR UPDATE SKIP LOCKED"; SQLite needs nothing
+	// (one writer at a time).
+	skipLocked string
 	// readIsolation is the isolation of read-only transactions that run
 	// several queries (a search page and its count): they must see one
 	// snapshot. SQLite's read transactions always do (WAL snapshot);
