@@ -48,6 +48,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v2/package/{id}/{version}", "relist", s.handleListing)
 
 	s.apiRoutes(handle)
+	s.uiRoutes(handle)
 
 	handle("GET /health", "health", s.handleHealth)
 	handle("GET /metrics", "metrics", s.handleMetrics)
