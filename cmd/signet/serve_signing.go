@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,6 +32,7 @@ type signingFlags struct {
 	trustBundles                 stringList
 	revocationMode               string
 	keepForeignRepositorySigning bool
+	previous                     stringList
 }
 
 func (s *signingFlags) register(f *flagSet, e *env) {
@@ -43,6 +44,7 @@ func (s *signingFlags) register(f *flagSet, e *env) {
 	f.Var(&s.timestampers, "timestamper", "RFC 3161 timestamp authority for repository signatures (repeat for fallbacks); default: the built-in TSA with the generated feed CA")
 	f.Var(&s.trustBundles, "trust-bundle", "PEM file of roots that author signatures may chain to, besides the platform's (repeatable)")
 	f.StringVar(&s.revocationMode, "revocation-mode", envOr(e, "SIGNET_REVOCATION_MODE", "online"), "online (OCSP/CRL fetched) or offline (caches only) for author certificates")
+	f.Var(&s.previous, "previous-repository-certificate", "an earlier repository certificate (PEM or DER) still listed in RepositorySignatures after a rotation (repeatable)")
 	f.BoolVar(&s.keepForeignRepositorySigning, "keep-foreign-repository-signatures", false, "refuse packages repository-signed by another feed instead of re-signing them as this feed")
 }
 
@@ -116,10 +118,12 @@ func setupSigning(ctx context.Context, e *env, s *signingFlags, dataDir string, 
 			return nil, nil, stop, fmt.Errorf("repository certificate: %w", err)
 		}
 		stop = func() { closer.Close() }
-		warnings, err := nusig.CheckSigningCertificate(id.Certificate, nusig.PrecheckOptions{})
+		warnings, err := nusig.CheckSigningCertificate(id.Certificate, nusig.PrecheckOptions{
+			Pool: id.Chain, Roots: codeRoots.Certificates, Revocation: rc, Context: ctx,
+		})
 		if err != nil {
 			stop()
-			return nil, nil, func() {}, fmt.Errorf("repository certificate: %w", err)
+			return nil, nil, func() {}, fmt.Errorf("repository certificate (name its root with --trust-bundle): %w", err)
 		}
 		for _, w := range warnings {
 			logger.Warn("repository certificate", "warning", w)
@@ -134,6 +138,17 @@ func setupSigning(ctx context.Context, e *env, s *signingFlags, dataDir string, 
 			return nil, nil, func() {}, errors.New("--timestamper is required with --repository-certificate-path: repository signatures must be timestamped")
 		}
 		lines = append(lines, "timestamps: "+strings.Join(s.timestampers, ", "))
+	}
+	for _, path := range s.previous {
+		certs, err := readCertificates(path)
+		if err != nil {
+			stop()
+			return nil, nil, func() {}, fmt.Errorf("--previous-repository-certificate: %w", err)
+		}
+		g.Previous = append(g.Previous, certs...)
+		for _, c := range certs {
+			lines = append(lines, fmt.Sprintf("  also listed (rotated): %s (SHA-256 %s)", c.Subject.String(), nusig.Fingerprint(c)))
+		}
 	}
 	g.Timestamper = nusig.NewRFC3161Timestamper(s.timestampers, 30*time.Second)
 	return g, lines, stop, nil
@@ -198,4 +213,35 @@ func startFeedTSA(ctx context.Context, d *devFeedPKI, logger *slog.Logger) (stri
 	}, nil
 }
 
-var _ io.Closer = noToken{}
+// readCertificates reads the certificates of a PEM file, or one DER
+// certificate.
+func readCertificates(path string) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []*x509.Certificate
+	for rest := b; ; {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		c, err := x509.ParseCertificate(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s holds no PEM or DER certificate", path)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -260,5 +261,54 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if code := <-done; code != 201 {
 		t.Fatalf("push in flight at shutdown = %d, want 201", code)
+	}
+}
+
+// TestServeRepositoryCertificate: a feed with its own repository
+// certificate and TSA signs with them, and lists earlier certificates
+// given for a rotation after the current one.
+func TestServeRepositoryCertificate(t *testing.T) {
+	p := makePKI(t)
+	tsaURL := startTSA(t, p)
+	data := filepath.Join(t.TempDir(), "d")
+	base, out, _ := startServe(t, nil, "--data", data, "--repository-certificate-path", p.repoPFX, "--timestamper", tsaURL,
+		"--trust-bundle", p.rootPEM, "--previous-repository-certificate", p.codePEM)
+	if !strings.Contains(out.String(), "repository signing: CN=Signet Test Repository") || !strings.Contains(out.String(), "also listed (rotated)") {
+		t.Fatalf("banner:\n%s", out.String())
+	}
+	resp, err := http.Get(base + "/v3/repository-signatures/index.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs struct {
+		SigningCertificates []struct{ Subject string }
+	}
+	json.NewDecoder(resp.Body).Decode(&rs)
+	resp.Body.Close()
+	if len(rs.SigningCertificates) != 2 || !strings.Contains(rs.SigningCertificates[0].Subject, "Signet Test Repository") ||
+		!strings.Contains(rs.SigningCertificates[1].Subject, "Signet Test Author") {
+		t.Fatalf("repository signatures = %+v", rs)
+	}
+	text, _ := os.ReadFile(filepath.Join(data, adminCredentialsFile))
+	key := regexp.MustCompile(`api-key: (\S+)`).FindStringSubmatch(string(text))[1]
+	if code := pushTo(t, base, key, nupkgtest.Bytes(t, nupkgtest.Spec{ID: "Rotated.Pkg"})); code != 201 {
+		t.Fatalf("push = %d", code)
+	}
+	resp, err = http.Get(base + "/v3-flatcontainer/rotated.pkg/1.0.0/rotated.pkg.1.0.0.nupkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	path := filepath.Join(t.TempDir(), "rotated.nupkg")
+	os.WriteFile(path, got, 0o644)
+	code, stdout, stderr := runCLI(t, "verify", path, "--trust-bundle", p.rootPEM, "-v", "detailed")
+	if code != 0 || !strings.Contains(stdout, "Signet Test Repository") {
+		t.Fatalf("verify = %d\n%s%s", code, stdout, stderr)
+	}
+	// Without a timestamp authority a given certificate is refused.
+	code, _, stderr = runCLI(t, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--repository-certificate-path", p.repoPFX, "--trust-bundle", p.rootPEM)
+	if code != 1 || !strings.Contains(stderr, "--timestamper is required") {
+		t.Fatalf("serve without --timestamper = %d %q", code, stderr)
 	}
 }

@@ -70,6 +70,7 @@ func (s *Server) apiRoutes(handle func(pattern, route string, h http.HandlerFunc
 	handle("POST /api/v1/packages/{id}/owners", "api-owners", s.authed(s.handleAddOwner))
 	handle("DELETE /api/v1/packages/{id}/owners/{owner}", "api-owners", s.authed(s.handleRemoveOwner))
 	handle("PUT /api/v1/packages/{id}/versions/{version}/listed", "api-listed", s.authed(s.handleSetListed))
+	handle("PUT /api/v1/packages/{id}/required-signer", "api-required-signer", s.authed(s.handleSetRequiredSigner))
 
 	handle("GET /api/v1/reservations", "api-reservations", s.handleListReservations)
 	handle("POST /api/v1/reservations", "api-reservations", s.authed(s.handleCreateReservation))

@@ -453,3 +453,43 @@ func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request, a *s
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// handleSetRequiredSigner is PUT /api/v1/packages/{id}/required-signer
+// {"account": name}: only that owner's certificates may then sign new
+// versions (nuget.org's required signer); "" clears it, so that any
+// owner's may.
+func (s *Server) handleSetRequiredSigner(w http.ResponseWriter, r *http.Request, a *sessionAuth) {
+	var in struct {
+		Account *string `json:"account"`
+	}
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if in.Account == nil {
+		writeError(w, http.StatusBadRequest, `the body needs "account": an owner's name, or "" for none`)
+		return
+	}
+	p, ok := s.managedPackage(w, r, a)
+	if !ok {
+		return
+	}
+	var id int64
+	if *in.Account != "" {
+		acc, err := s.store.AccountByName(r.Context(), *in.Account)
+		if err != nil {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no account %q", *in.Account))
+			return
+		}
+		id = acc.ID
+	}
+	if err := s.store.SetRequiredSigner(r.Context(), p.ID, id); err != nil {
+		if errors.Is(err, store.ErrNotOwner) {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("%q is not an owner of %q", *in.Account, p.ID))
+			return
+		}
+		s.storeError(w, r, err)
+		return
+	}
+	s.log.Info("required signer changed", "package", p.ID, "signer", *in.Account, "by", a.user.Name)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -261,8 +261,12 @@ func TestSignedSubmissions(t *testing.T) {
 			// decides whose certificates count.
 			alice.mustJSON("POST", "/api/v1/packages/Alice.Lib/owners", map[string]any{"owner": "bob"}, 204, nil)
 			bob.mustPush(pkg("1.2.0"))
-			if err := h.store.SetRequiredSigner(ctx, "Alice.Lib", mustAccount(t, h.store, "bob").ID); err != nil {
-				t.Fatal(err)
+			bob.mustJSON("PUT", "/api/v1/packages/Alice.Lib/required-signer", map[string]any{"account": "carol"}, 404, nil)
+			alice.mustJSON("PUT", "/api/v1/packages/Alice.Lib/required-signer", map[string]any{"account": "bob"}, 204, nil)
+			var owners struct{ RequiredSigner string }
+			bob.mustJSON("GET", "/api/v1/packages/Alice.Lib/owners", nil, 200, &owners)
+			if owners.RequiredSigner != "bob" {
+				t.Fatalf("required signer = %q", owners.RequiredSigner)
 			}
 			r = bob.push(bob.key, sign(t, pkg("1.3.0"), p.author, p.tsa))
 			if want := "The owner 'bob' must register"; r.code != 400 || !strings.Contains(r.status, want) {
