@@ -15,6 +15,7 @@ import (
 	"github.com/signet-nuget/signet/internal/client"
 	"github.com/signet-nuget/signet/internal/nuget"
 	"github.com/signet-nuget/signet/internal/restore"
+	"github.com/signet-nuget/signet/internal/restore/project"
 	"github.com/signet-nuget/signet/internal/restore/resolve"
 	"github.com/signet-nuget/signet/internal/trust"
 	"github.com/signet-nuget/signet/nupkg"
@@ -338,4 +339,120 @@ func runInstall(ctx context.Context, e *env, args []string) int {
 	}
 	run.printIssues(res)
 	return run.installPackages(ctx, res, started)
+}
+
+func init() {
+	register(&command{name: "restore", summary: "restore a project's packages (PackageReference or packages.config), verifying every signature first", run: runRestore})
+}
+
+func runRestore(ctx context.Context, e *env, args []string) int {
+	var rf restoreFlags
+	f := newFlagSet("restore", "signet restore [<project file | packages.config | directory>] [-s|--source <url>]... [--packages <dir>] [--configfile <file>] [--json]", e.stderr)
+	rf.register(f)
+	pos, code := f.parse(args)
+	if code != nil {
+		return *code
+	}
+	if len(pos) > 1 {
+		printError(e.stderr, errors.New("give at most one project"), "usage: signet restore [<project file | packages.config | directory>]")
+		return 2
+	}
+	path := ""
+	if len(pos) == 1 {
+		path = pos[0]
+	}
+	started := time.Now()
+	kind, file, err := project.Locate(path)
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
+	}
+	var targets []resolve.Target
+	var pinned *project.PackagesConfig
+	name := filepath.Base(file)
+	switch kind {
+	case project.KindProject:
+		p, err := project.ReadProject(file)
+		if err != nil {
+			printError(e.stderr, err)
+			return 1
+		}
+		for _, w := range p.Warnings {
+			printWarning(e.stderr, w)
+		}
+		targets = p.Targets()
+		name = strings.TrimSuffix(name, filepath.Ext(name))
+	case project.KindPackagesConfig:
+		if pinned, err = project.ReadPackagesConfig(file); err != nil {
+			printError(e.stderr, err)
+			return 1
+		}
+	}
+	if !rf.asJSON {
+		fmt.Fprintf(e.stdout, "Restoring packages for %s...\n", file)
+	}
+	run, err := prepareRestore(ctx, e, &rf)
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
+	}
+	for _, w := range run.warns {
+		printWarning(e.stderr, w)
+	}
+	var res *resolve.Result
+	if pinned != nil {
+		res, err = run.pinnedPackages(ctx, pinned)
+	} else {
+		res, err = (&resolve.Resolver{Source: run.feeds, ProjectName: name}).ResolveAll(ctx, targets)
+	}
+	if err != nil {
+		printError(e.stderr, err)
+		return 1
+	}
+	run.printIssues(res)
+	if res.HasErrors(resolve.DefaultWarningsAsErrors...) {
+		// NuGet downloads nothing for a graph with errors.
+		if rf.asJSON {
+			var issues []resolve.Issue
+			for _, g := range res.Graphs {
+				issues = append(issues, g.Issues...)
+			}
+			printRestoreJSON(e.stdout, run.root, nil, issues, false, time.Since(started))
+		}
+		return 1
+	}
+	return run.installPackages(ctx, res, started)
+}
+
+// pinnedPackages is a packages.config restore: exactly the packages listed,
+// no resolution; a package no source has is NU1101, a version none has
+// NU1102.
+func (run *restoreRun) pinnedPackages(ctx context.Context, pc *project.PackagesConfig) (*resolve.Result, error) {
+	g := &resolve.Graph{}
+	res := &resolve.Result{Graphs: []*resolve.Graph{g}}
+	for _, p := range pc.Packages {
+		vs, err := run.feeds.Versions(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		found := false
+		for _, v := range vs {
+			if v.Equal(p.Version) {
+				found = true
+			}
+		}
+		switch {
+		case len(vs) == 0:
+			g.Issues = append(g.Issues, resolve.Issue{Code: "NU1101", ID: p.ID,
+				Message: fmt.Sprintf("Unable to find package %s. No packages exist with this id in the sources.", p.ID)})
+		case !found:
+			g.Issues = append(g.Issues, resolve.Issue{Code: "NU1102", ID: p.ID,
+				Message: fmt.Sprintf("Unable to find package %s with version %s.", p.ID, p.Version)})
+		default:
+			pkg := resolve.Package{ID: p.ID, Version: p.Version}
+			g.Packages = append(g.Packages, pkg)
+			res.Packages = append(res.Packages, pkg)
+		}
+	}
+	return res, nil
 }
