@@ -43,7 +43,7 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, a *sessionAuth)
 func (s *Server) apiRoutes(handle func(pattern, route string, h http.HandlerFunc)) {
 	handle("POST /api/v1/users", "api-users", s.handleCreateUser)
 	// Wrong second-factor codes are counted apart from wrong passwords.
-	codes := newCodeLimiter()
+	codes := s.codes
 	handle("POST /api/v1/session", "api-session", s.handleLogin(codes))
 	handle("DELETE /api/v1/session", "api-session", s.authed(s.handleLogout))
 	handle("GET /api/v1/account", "api-account", s.authed(s.handleAccount))

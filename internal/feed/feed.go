@@ -113,7 +113,8 @@ type Server struct {
 	keyTouchMu sync.Mutex
 	keyTouched map[int64]time.Time
 
-	logins *limiter // failed log-ins per account name
+	logins *limiter    // failed log-ins per account name
+	codes  codeLimiter // wrong second-factor codes per user, for the API and the web UI
 
 	allSigned allSignedCache
 }
@@ -164,6 +165,7 @@ func New(cfg Config, st *store.Store, blobs blob.Store) (*Server, error) {
 		downloads:  map[store.VersionRef]int64{},
 		keyTouched: map[int64]time.Time{},
 		logins:     newLimiter(),
+		codes:      newCodeLimiter(),
 	}
 	s.handler = s.routes()
 	return s, nil

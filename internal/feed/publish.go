@@ -120,10 +120,9 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request) {
 	v2Error(w, r, status, msg)
 }
 
-// push runs the push pipeline and returns the status and message to
-// answer with.
+// push runs the push pipeline for an API key and returns the status and
+// message to answer with.
 func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
-	ctx := r.Context()
 	auth, status := s.authKey(r)
 	if auth == nil {
 		return status, msgBadKey
@@ -136,16 +135,54 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
 		f.Close()
 		os.Remove(f.Name())
 	}()
+	status, msg, _ = s.publish(r.Context(), f, size, s.keyPusher(auth))
+	return status, msg
+}
+
+// A pusher is who a push acts for: an API key, or a web UI session.
+type pusher struct {
+	// owner decides, once the package id is known, which account the
+	// version is pushed as (the owner of a new id): pkg is the id's
+	// registration when exists. A refusal is a status and a message.
+	owner func(id string, pkg store.Package, exists bool) (account int64, status int, msg string)
+	// notOwner is the message when the commit finds that account no
+	// longer an owner.
+	notOwner string
+	// log names the pusher in the log line of a stored push.
+	log []any
+}
+
+// keyPusher is the pusher of an API key: its scopes and globs, and the
+// account it acts for.
+func (s *Server) keyPusher(auth *keyAuth) pusher {
+	return pusher{
+		owner: func(id string, pkg store.Package, exists bool) (int64, int, string) {
+			if !s.allow(auth, account.ActionPush, id, exists) || exists && !ownedBy(pkg, auth.key.OwnerID) {
+				return 0, http.StatusForbidden, msgBadKey
+			}
+			return auth.key.OwnerID, 0, ""
+		},
+		notOwner: msgBadKey,
+		log:      []any{"key", auth.key.ID},
+	}
+}
+
+// publish runs the push pipeline on a spooled package: it checks it,
+// decides who pushes it, applies the signing rules, stores it and commits
+// its row. It returns the status and message to answer with, and the id
+// and version the package names (zero when its manifest cannot be read).
+func (s *Server) publish(ctx context.Context, f *os.File, size int64, by pusher) (int, string, store.VersionRef) {
 	u, err := inspect(f, size)
 	if err != nil {
 		var bad *badPackage
 		if errors.As(err, &bad) {
-			return http.StatusBadRequest, bad.msg
+			return http.StatusBadRequest, bad.msg, store.VersionRef{}
 		}
 		s.log.Error("inspecting package", "err", err)
-		return http.StatusInternalServerError, "The package could not be read."
+		return http.StatusInternalServerError, "The package could not be read.", store.VersionRef{}
 	}
 	id, version := u.nuspec.ID, u.version.String()
+	ref := store.VersionRef{PackageID: id, Version: version}
 
 	// Refuse what the key or the registration refuses before writing
 	// anything; the commit checks ownership again, atomically.
@@ -153,17 +190,15 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
 	exists := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("looking up package", "id", id, "err", err)
-		return http.StatusInternalServerError, "The feed could not look up the package."
+		return http.StatusInternalServerError, "The feed could not look up the package.", ref
 	}
-	if !s.allow(auth, account.ActionPush, id, exists) {
-		return http.StatusForbidden, msgBadKey
+	owner, status, msg := by.owner(id, pkg, exists)
+	if status != 0 {
+		return status, msg, ref
 	}
 	if exists {
-		if !ownedBy(pkg, auth.key.OwnerID) {
-			return http.StatusForbidden, msgBadKey
-		}
 		if _, err := s.store.Version(ctx, id, version); err == nil {
-			return http.StatusConflict, fmt.Sprintf(msgExists, id, version)
+			return http.StatusConflict, fmt.Sprintf(msgExists, id, version), ref
 		}
 	}
 
@@ -171,10 +206,10 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
 	if s.cfg.Signing != nil {
 		owners, requiredSigner := pkg.Owners, pkg.RequiredSigner
 		if !exists {
-			acc, err := s.store.Account(ctx, auth.key.OwnerID)
+			acc, err := s.store.Account(ctx, owner)
 			if err != nil {
 				s.log.Error("looking up account", "err", err)
-				return http.StatusInternalServerError, "The feed could not look up the account."
+				return http.StatusInternalServerError, "The feed could not look up the account.", ref
 			}
 			owners, requiredSigner = []store.Account{acc}, 0
 		}
@@ -183,10 +218,10 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
 			var bad *badPackage
 			if errors.As(err, &bad) {
 				s.log.Info("signed push refused", "id", id, "version", version, "reason", bad.msg)
-				return http.StatusBadRequest, bad.msg
+				return http.StatusBadRequest, bad.msg, ref
 			}
 			s.log.Error("signing package", "id", id, "version", version, "err", err)
-			return http.StatusInternalServerError, "The feed could not sign the package."
+			return http.StatusInternalServerError, "The feed could not sign the package.", ref
 		}
 		defer func() {
 			served.file.Close()
@@ -200,15 +235,15 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
 	sum, err := fileSHA512(u.file)
 	if err != nil {
 		s.log.Error("hashing package", "err", err)
-		return http.StatusInternalServerError, "The package could not be read."
+		return http.StatusInternalServerError, "The package could not be read.", ref
 	}
 	row, err := versionRow(u, sum, size)
 	if err != nil {
 		var bad *badPackage
 		if errors.As(err, &bad) {
-			return http.StatusBadRequest, bad.msg
+			return http.StatusBadRequest, bad.msg, ref
 		}
-		return http.StatusInternalServerError, "The package could not be read."
+		return http.StatusInternalServerError, "The package could not be read.", ref
 	}
 	if served != nil {
 		row.SignerSHA256 = served.signer
@@ -218,26 +253,26 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) (int, string) {
 	keys, err := s.writeBlobs(ctx, u, row)
 	if err != nil {
 		s.log.Error("storing package", "id", id, "version", version, "err", err)
-		return http.StatusInternalServerError, "The feed could not store the package."
+		return http.StatusInternalServerError, "The feed could not store the package.", ref
 	}
-	if _, err := s.store.CreateVersion(ctx, auth.key.OwnerID, row); err != nil {
+	if _, err := s.store.CreateVersion(ctx, owner, row); err != nil {
 		s.dropBlobs(id, version, sum, keys)
 		switch {
 		case errors.Is(err, store.ErrReserved):
-			return http.StatusConflict, msgReserved
+			return http.StatusConflict, msgReserved, ref
 		case errors.Is(err, store.ErrConflict):
-			return http.StatusConflict, fmt.Sprintf(msgExists, id, version)
+			return http.StatusConflict, fmt.Sprintf(msgExists, id, version), ref
 		case errors.Is(err, store.ErrNotOwner):
-			return http.StatusForbidden, msgBadKey
+			return http.StatusForbidden, by.notOwner, ref
 		}
 		s.log.Error("recording package", "id", id, "version", version, "err", err)
-		return http.StatusInternalServerError, "The feed could not record the package."
+		return http.StatusInternalServerError, "The feed could not record the package.", ref
 	}
 	if served != nil && served.cert != nil {
 		s.recordSigner(ctx, served)
 	}
-	s.log.Info("package pushed", "id", id, "version", version, "size", size, "key", auth.key.ID)
-	return http.StatusCreated, ""
+	s.log.Info("package pushed", append([]any{"id", id, "version", version, "size", size}, by.log...)...)
+	return http.StatusCreated, "", ref
 }
 
 // ownedBy reports whether the account owns the package.
@@ -258,8 +293,7 @@ func (s *Server) spool(w http.ResponseWriter, r *http.Request) (*os.File, int64,
 	if r.ContentLength > limit+multipartOverhead {
 		return nil, 0, http.StatusRequestEntityTooLarge, fmt.Sprintf(msgTooLarge, limit)
 	}
-	body := http.MaxBytesReader(w, r.Body, limit+multipartOverhead)
-	var src io.Reader = body
+	var src io.Reader = http.MaxBytesReader(w, r.Body, limit+multipartOverhead)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if strings.HasPrefix(mt, "multipart/") {
 		mr, err := r.MultipartReader()
@@ -276,6 +310,14 @@ func (s *Server) spool(w http.ResponseWriter, r *http.Request) (*os.File, int64,
 		defer part.Close()
 		src = part
 	}
+	return s.spoolFrom(src)
+}
+
+// spoolFrom copies a package from src to a temporary file, refusing more
+// than the upload limit or nothing at all. On failure the file is nil and
+// the status and message say why.
+func (s *Server) spoolFrom(src io.Reader) (*os.File, int64, int, string) {
+	limit := s.cfg.MaxUpload
 	f, err := os.CreateTemp(s.cfg.TempDir, "signet-push-*.nupkg")
 	if err != nil {
 		s.log.Error("spooling upload", "err", err)

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ReservationOwners", testReservationOwners},
 		{"Search", testSearch},
 		{"SearchPaging", testSearchPaging},
+		{"Browse", testBrowse},
 		{"APIKeys", testAPIKeys},
 		{"Certificates", testCertificates},
 		{"Revocation", testRevocation},
