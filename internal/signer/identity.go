@@ -151,15 +151,33 @@ func newIdentity(key any, certs []*x509.Certificate) (*Identity, error) {
 	return &Identity{Signer: s, Certificate: certs[leaf], Chain: orderChain(certs[leaf], certs)}, nil
 }
 
-// orderChain returns leaf, then its issuers found in certs (by issuer name
-// equal to subject name, stopping at a self-issued certificate), then the
-// remaining certificates in their original order, without duplicates.
+// orderChain returns leaf, then its issuers found in certs (IssuerChain),
+// then the remaining certificates in their original order, without
+// duplicates.
 func orderChain(leaf *x509.Certificate, certs []*x509.Certificate) []*x509.Certificate {
+	out := IssuerChain(leaf, certs)
+	used := map[string]bool{}
+	for _, c := range out {
+		used[string(c.Raw)] = true
+	}
+	for _, c := range certs {
+		if !used[string(c.Raw)] {
+			used[string(c.Raw)] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// IssuerChain returns leaf and then its issuers found in pool, each found by
+// issuer name equal to subject name, stopping at a self-issued certificate
+// or when no issuer is in the pool; no certificate appears twice.
+func IssuerChain(leaf *x509.Certificate, pool []*x509.Certificate) []*x509.Certificate {
 	used := map[string]bool{string(leaf.Raw): true}
 	out := []*x509.Certificate{leaf}
 	for cur := leaf; !bytes.Equal(cur.RawIssuer, cur.RawSubject); {
 		var next *x509.Certificate
-		for _, c := range certs {
+		for _, c := range pool {
 			if !used[string(c.Raw)] && bytes.Equal(c.RawSubject, cur.RawIssuer) {
 				next = c
 				break
@@ -171,12 +189,6 @@ func orderChain(leaf *x509.Certificate, certs []*x509.Certificate) []*x509.Certi
 		used[string(next.Raw)] = true
 		out = append(out, next)
 		cur = next
-	}
-	for _, c := range certs {
-		if !used[string(c.Raw)] {
-			used[string(c.Raw)] = true
-			out = append(out, c)
-		}
 	}
 	return out
 }

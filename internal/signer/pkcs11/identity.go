@@ -148,22 +148,10 @@ func newIdentity(key *Key, leaf *x509.Certificate, fileCerts, tokenCerts []*x509
 		return nil, err
 	}
 	pool := append(append([]*x509.Certificate{}, fileCerts...), tokenCerts...)
-	used := map[string]bool{string(leaf.Raw): true}
-	chain := []*x509.Certificate{leaf}
-	for cur := leaf; !bytes.Equal(cur.RawIssuer, cur.RawSubject); {
-		var next *x509.Certificate
-		for _, c := range pool {
-			if !used[string(c.Raw)] && bytes.Equal(c.RawSubject, cur.RawIssuer) {
-				next = c
-				break
-			}
-		}
-		if next == nil {
-			break
-		}
-		used[string(next.Raw)] = true
-		chain = append(chain, next)
-		cur = next
+	chain := signer.IssuerChain(leaf, pool)
+	used := map[string]bool{}
+	for _, c := range chain {
+		used[string(c.Raw)] = true
 	}
 	for _, c := range fileCerts {
 		if !used[string(c.Raw)] {
