@@ -200,6 +200,12 @@ func (s *Server) publish(ctx context.Context, f *os.File, size int64, by pusher)
 		if _, err := s.store.Version(ctx, id, version); err == nil {
 			return http.StatusConflict, fmt.Sprintf(msgExists, id, version), ref
 		}
+	} else if reserved, err := s.reservedForOthers(ctx, id, owner); err != nil {
+		s.log.Error("looking up reservations", "id", id, "err", err)
+		return http.StatusInternalServerError, "The feed could not look up the package.", ref
+	} else if reserved {
+		// Before signing and storing; the commit checks again, atomically.
+		return http.StatusConflict, msgReserved, ref
 	}
 
 	var served *signed
@@ -273,6 +279,21 @@ func (s *Server) publish(ctx context.Context, f *os.File, size int64, by pusher)
 	}
 	s.log.Info("package pushed", append([]any{"id", id, "version", version, "size", size}, by.log...)...)
 	return http.StatusCreated, "", ref
+}
+
+// reservedForOthers reports whether a new id falls under ID prefix
+// reservations none of which the account owns (the store's rule).
+func (s *Server) reservedForOthers(ctx context.Context, id string, account int64) (bool, error) {
+	rs, err := s.store.MatchingReservations(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range rs {
+		if ownedBy(store.Package{Owners: r.Owners}, account) {
+			return false, nil
+		}
+	}
+	return len(rs) > 0, nil
 }
 
 // ownedBy reports whether the account owns the package.
