@@ -117,6 +117,7 @@ type Server struct {
 	codes  codeLimiter // wrong second-factor codes per user, for the API and the web UI
 
 	allSigned allSignedCache
+	refs      blobRefs // the download path's cache of version facts
 }
 
 // New returns a feed on st and blobs.

@@ -48,7 +48,7 @@ func (s *Server) handleFlatFile(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	v, err := s.store.Version(r.Context(), id, lver)
+	v, err := s.blobRef(r.Context(), id, lver)
 	if errors.Is(err, store.ErrNotFound) {
 		http.NotFound(w, r)
 		return
@@ -57,7 +57,7 @@ func (s *Server) handleFlatFile(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	obj, err := s.blobs.Open(r.Context(), blobKey(v.PackageID, v.Version, v.SHA512, suffix))
+	obj, err := s.blobs.Open(r.Context(), blobKey(v.id, v.version, v.sha512, suffix))
 	if errors.Is(err, blob.ErrNotExist) {
 		http.NotFound(w, r) // a version without a readme
 		return
@@ -72,9 +72,9 @@ func (s *Server) handleFlatFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	// The bytes of a version never change: its blob names carry their hash.
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("ETag", `"`+hex.EncodeToString(v.SHA512)[:hashPrefix]+suffix+`"`)
+	h.Set("ETag", `"`+hex.EncodeToString(v.sha512)[:hashPrefix]+suffix+`"`)
 	if suffix == blobNupkg && r.Method == http.MethodGet && r.Header.Get("Range") == "" {
-		s.countDownload(v.PackageID, v.Version)
+		s.countDownload(v.id, v.version)
 	}
-	http.ServeContent(w, r, "", v.Published, obj)
+	http.ServeContent(w, r, "", v.published, obj)
 }
