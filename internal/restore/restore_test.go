@@ -122,7 +122,7 @@ func TestInstallRefused(t *testing.T) {
 			}
 			return nil
 		},
-		Progress: func(_ resolve.Package, s Step, _ error) { steps = append(steps, s) },
+		Progress:    func(_ resolve.Package, s Step, _ error) { steps = append(steps, s) },
 		Concurrency: 1,
 	}, []resolve.Package{{ID: "Good", Version: version(t, "1.0.0")}, {ID: "Bad", Version: version(t, "1.0.0")}})
 	if !errors.Is(err, refusal) || out[1].Err == nil || out[0].Err != nil {
