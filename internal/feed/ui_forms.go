@@ -118,14 +118,21 @@ func (s *Server) sessionForm(parse func(*http.Request) error, limit int64, h uiH
 }
 
 // sameOrigin refuses a request whose Origin header (which browsers send
-// with every POST) names another origin than the feed's public URL.
-// Requests without one (other clients) are left to the CSRF token.
+// with every POST) names another origin than the feed's: its public URL,
+// or the host the browser reached it by (the Host header), so that a feed
+// on 127.0.0.1 also works when browsed as localhost. A page of another
+// site always sends its own origin, which matches neither. Requests
+// without one (other clients) are left to the CSRF token.
 func (s *Server) sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return true
 	}
-	return strings.EqualFold(o, s.base.Scheme+"://"+s.base.Host)
+	if strings.EqualFold(o, s.base.Scheme+"://"+s.base.Host) {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
 // anonCookieName is the double-submit cookie's name: with the __Host-

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -538,5 +539,35 @@ func TestUIOrganizations(t *testing.T) {
 	}
 	if p := bob.get("/organizations/Contoso"); p.code != http.StatusForbidden {
 		t.Errorf("a removed member's organization page = %d", p.code)
+	}
+}
+
+// TestSameOrigin: a form POST may come from the feed's public origin or
+// from the host the browser used (127.0.0.1 browsed as localhost), never
+// from another site.
+func TestSameOrigin(t *testing.T) {
+	h := newFeed(t, sqliteBackend)
+	tests := []struct {
+		host, origin string
+		want         bool
+	}{
+		{"127.0.0.1:5000", "", true},
+		{"127.0.0.1:5000", h.base, true},
+		{"localhost:5000", "http://localhost:5000", true},
+		{"localhost:5000", "http://LOCALHOST:5000", true},
+		{"localhost:5000", "https://evil.example", false},
+		{"localhost:5000", "http://localhost:5001", false},
+		{"localhost:5000", "null", false},
+		{"localhost:5000", "file://localhost:5000", false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.Host = tt.host
+		if tt.origin != "" {
+			r.Header.Set("Origin", tt.origin)
+		}
+		if got := h.srv.sameOrigin(r); got != tt.want {
+			t.Errorf("Host %s, Origin %q: sameOrigin = %v, want %v", tt.host, tt.origin, got, tt.want)
+		}
 	}
 }
