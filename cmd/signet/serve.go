@@ -228,6 +228,7 @@ func ensureAdmin(ctx context.Context, e *env, st *store.Store, dataDir, name, ba
 
 func printServeBanner(w io.Writer, index, base, database, storage, admin, creds string, created bool, signing []string) {
 	fmt.Fprintf(w, "Signet feed: %s\n", index)
+	fmt.Fprintf(w, "  web pages: %s/\n", base)
 	fmt.Fprintf(w, "  database: %s\n  packages: %s\n", redactURL(database), redactURL(storage))
 	for _, l := range signing {
 		fmt.Fprintf(w, "  %s\n", l)
