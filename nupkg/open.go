@@ -140,7 +140,9 @@ func (p *Package) readCentralDirectory() error {
 	case e.count*centralHeaderLen > uint64(e.cdSize):
 		return fmt.Errorf("nupkg: %d entries cannot fit in a central directory of %d bytes", e.count, e.cdSize)
 	}
-	br := bufio.NewReaderSize(io.NewSectionReader(p.r, e.cdOffset, e.cdSize), 64<<10)
+	// A buffer the size of the central directory, up to 64 KiB: most
+	// packages' directories are a few KiB.
+	br := bufio.NewReaderSize(io.NewSectionReader(p.r, e.cdOffset, e.cdSize), int(min(max(e.cdSize, 16), 64<<10)))
 	p.entries = make([]Entry, 0, e.count)
 	pos := e.cdOffset
 	fixed := make([]byte, centralHeaderLen)

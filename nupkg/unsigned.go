@@ -200,7 +200,7 @@ func newCopier(r io.ReaderAt, w io.Writer, size int64) *copier {
 	// Large reads bypass the bufio.Writer; it only gathers the small
 	// header writes.
 	n := max(min(size, copyBufferSize), 4<<10)
-	return &copier{r: r, w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, n)}
+	return &copier{r: r, w: bufio.NewWriterSize(w, int(min(n, 64<<10))), buf: make([]byte, n)}
 }
 
 func (c *copier) copyRange(from, to int64) {

@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/signet-nuget/signet/internal/der"
 	"golang.org/x/crypto/cryptobyte"
@@ -183,12 +184,55 @@ func (sd *SignedData) readCertificates(s *cryptobyte.String) error {
 func (sd *SignedData) addCertificate(raw []byte, isCert bool) {
 	sd.RawCertificates = append(sd.RawCertificates, raw)
 	if isCert {
-		if c, err := x509.ParseCertificate(raw); err == nil {
+		if c, err := parseCertificate(raw); err == nil {
 			sd.Certificates = append(sd.Certificates, c)
 			return
 		}
 	}
 	sd.UnparsedCertificates++
+}
+
+// Bounds of the cache of parsed certificates. It holds far more than the
+// distinct certificates (signers, intermediates, TSAs) a restore of
+// thousands of packages meets; certificates larger than any real one
+// (1-2 KiB, rarely 8) are not cached, so that hostile signatures uploaded
+// to a feed can make it hold at most 1024 × 16 KiB.
+const (
+	maxParsedCertificates    = 1024
+	maxParsedCertificateSize = 16 << 10
+)
+
+// parsedCertificates remembers parsed certificates by their DER: the same
+// few certificates (a feed's repository certificate, a TSA's, their
+// intermediates) come with every package, and parsing them is a good part
+// of reading a signature. A *x509.Certificate is never modified after
+// parsing, so sharing it is safe.
+var parsedCertificates struct {
+	sync.Mutex
+	m map[string]*x509.Certificate
+}
+
+// parseCertificate is x509.ParseCertificate through that cache. Only
+// certificates that parse are remembered.
+func parseCertificate(raw []byte) (*x509.Certificate, error) {
+	pc := &parsedCertificates
+	pc.Lock()
+	c, ok := pc.m[string(raw)]
+	pc.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := x509.ParseCertificate(raw)
+	if err != nil || len(raw) > maxParsedCertificateSize {
+		return c, err
+	}
+	pc.Lock()
+	if pc.m == nil || len(pc.m) >= maxParsedCertificates {
+		pc.m = make(map[string]*x509.Certificate)
+	}
+	pc.m[string(raw)] = c
+	pc.Unlock()
+	return c, nil
 }
 
 func (sd *SignedData) readSignerInfos(s *cryptobyte.String) error {
@@ -220,7 +264,9 @@ func (sd *SignedData) readSignerInfos(s *cryptobyte.String) error {
 func (sd *SignedData) encode(sorted bool) ([]byte, error) {
 	var signers [][]byte
 	for i, si := range sd.SignerInfos {
-		b, err := si.Marshal()
+		// The bytes are copied into the encoding below and not kept, so
+		// an unchanged SignerInfo's Raw can be used as it is.
+		b, err := si.marshal(false)
 		if err != nil {
 			return nil, fmt.Errorf("SignerInfo %d: %w", i, err)
 		}
@@ -250,7 +296,7 @@ func (sd *SignedData) encode(sorted bool) ([]byte, error) {
 	if sorted {
 		set = der.AddSetOf
 	}
-	b, err := der.Marshal(func(b *cryptobyte.Builder) {
+	b, err := der.MarshalSize(len(sd.Raw), func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 			b.AddASN1ObjectIdentifier(OIDSignedData)
 			b.AddASN1(tagExplicit0, func(b *cryptobyte.Builder) {

@@ -189,7 +189,7 @@ func (si *SignerInfo) encode(sorted bool) ([]byte, error) {
 			return nil, fmt.Errorf("RawSignedAttrs is not one [0] element: %w", ErrMalformed)
 		}
 	}
-	b, err := der.Marshal(func(b *cryptobyte.Builder) {
+	b, err := der.MarshalSize(len(si.Raw), func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 			b.AddASN1Int64(int64(si.Version))
 			addSID(b, si.SID)
@@ -213,8 +213,17 @@ func (si *SignerInfo) encode(sorted bool) ([]byte, error) {
 // fields, with RawSignedAttrs and Signature verbatim and the unsigned
 // attributes in DER order.
 func (si *SignerInfo) Marshal() ([]byte, error) {
+	return si.marshal(true)
+}
+
+// marshal is Marshal; without clone, an unchanged SignerInfo's Raw itself
+// is returned, for callers that copy it at once.
+func (si *SignerInfo) marshal(clone bool) ([]byte, error) {
 	if si.Raw != nil {
 		if enc, err := si.encode(false); err == nil && bytes.Equal(enc, si.Raw) {
+			if !clone {
+				return si.Raw, nil
+			}
 			return slices.Clone(si.Raw), nil
 		}
 	}

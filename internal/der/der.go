@@ -118,6 +118,15 @@ func Marshal(f func(b *cryptobyte.Builder)) ([]byte, error) {
 	return b.Bytes()
 }
 
+// MarshalSize is Marshal into a buffer of capacity size, the expected
+// length of the output (re-encoding a parsed structure to check that it
+// was DER), so that the builder does not grow and copy as it writes.
+func MarshalSize(size int, f func(b *cryptobyte.Builder)) ([]byte, error) {
+	b := cryptobyte.NewBuilder(make([]byte, 0, size))
+	f(b)
+	return b.Bytes()
+}
+
 // ParseOID parses a complete DER OBJECT IDENTIFIER element.
 func ParseOID(b []byte) (asn1.ObjectIdentifier, error) {
 	s := cryptobyte.String(b)
