@@ -110,7 +110,7 @@ func TestPostgresOpenErrors(t *testing.T) {
 		want string // in the error
 	}{
 		{"bad port", "postgres://signet:" + secret + "@127.0.0.1:notaport/signet", "store: PostgreSQL"},
-		{"bad percent-escape", "postgres://signet:" + secret + "%zz@127.0.0.1:55432/signet", "store: PostgreSQL"},
+		{"bad percent-escape", "postgres://signet:" + secret + "%zz@127.0.0.1:25432/signet", "store: PostgreSQL"},
 		{"unknown sslmode", "postgresql://signet:" + secret + "@127.0.0.1/signet?sslmode=sometimes", "sslmode"},
 		{"nothing listening", "postgres://signet:" + secret + "@127.0.0.1:1/signet?sslmode=disable", "store: PostgreSQL"},
 	}

@@ -129,7 +129,7 @@ func TestParseURLRefusesCredentials(t *testing.T) {
 func FuzzParseURL(f *testing.F) {
 	for _, seed := range []string{
 		"s3://bucket",
-		"s3://signet-test/feeds/a?endpoint=http://127.0.0.1:57070&region=us-east-1",
+		"s3://signet-test/feeds/a?endpoint=http://127.0.0.1:27070&region=us-east-1",
 		"s3://b0b/p?endpoint=https://minio.example.org/&path-style=true",
 		"s3://bucket?endpoint=https%3A%2F%2F%5B%3A%3A1%5D%3A9000&path-style=0",
 		"s3://key:secret-value@bucket",
