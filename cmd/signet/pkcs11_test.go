@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,46 +188,17 @@ func TestTSAWithPKCS11Key(t *testing.T) {
 	softhsmtest.Module(t) // skip before making the PKI when SoftHSM2 is missing
 	p := makePKI(t)
 	tok := pkcs11Token(t, p)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var tsaOut, tsaErr bytes.Buffer
-	go func() {
-		done <- run(ctx, &env{stdout: &tsaOut, stderr: &tsaErr, getenv: func(string) string { return "" }}, []string{"tsa",
-			"--listen", addr, "--key", tok.URI("object=tsa"), "--serial-file", filepath.Join(t.TempDir(), "tsa.serial")})
-	}()
+	tsaURL, tsa := startTSACommand(t, "--key", tok.URI("object=tsa"), "--serial-file", filepath.Join(t.TempDir(), "tsa.serial"))
 	defer func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("tsa exit %d\n%s", code, tsaErr.String())
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("tsa did not stop")
+		if code := tsa.stop(); code != 0 {
+			t.Errorf("tsa exit %d\n%s", code, tsa.err.String())
 		}
 	}()
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("tsa exited %d\n%s", code, tsaErr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 	pkg := filepath.Join(t.TempDir(), "Tsa.1.0.0.nupkg")
 	writeTestPackage(t, pkg, "Tsa", "1.0.0")
-	code, out, errOut := runCLI(t, "sign", pkg, "--trust-bundle", p.rootPEM, "--timestamper", "http://"+addr+"/", "--key", tok.URI("object=author"))
+	code, out, errOut := runCLI(t, "sign", pkg, "--trust-bundle", p.rootPEM, "--timestamper", tsaURL, "--key", tok.URI("object=author"))
 	if code != 0 {
-		t.Fatalf("sign: exit %d\n%s\n%s\ntsa: %s", code, out, errOut, tsaErr.String())
+		t.Fatalf("sign: exit %d\n%s\n%s\ntsa: %s", code, out, errOut, tsa.err.String())
 	}
 	checkSignedPackage(t, p, pkg)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -20,24 +19,6 @@ import (
 	"github.com/signet-nuget/signet/nupkg"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var feedURL = regexp.MustCompile(`Signet feed: (http://\S+)/v3/index.json`)
 
 // startServe runs signet serve in-process until the test ends, and returns
@@ -45,41 +26,15 @@ var feedURL = regexp.MustCompile(`Signet feed: (http://\S+)/v3/index.json`)
 // code.
 func startServe(t *testing.T, environ map[string]string, args ...string) (string, *syncBuffer, func() int) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out, errb := &syncBuffer{}, &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, &env{stdout: out, stderr: errb, getenv: func(k string) string { return environ[k] }},
-			append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...))
-	}()
-	var once sync.Once
-	exit := -1
-	stop := func() int {
-		once.Do(func() {
-			cancel()
-			select {
-			case exit = <-done:
-			case <-time.After(time.Minute):
-				t.Error("serve did not stop")
-			}
-		})
-		return exit
-	}
-	t.Cleanup(func() { stop() })
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := feedURL.FindStringSubmatch(out.String()); m != nil {
-			return m[1], out, stop
+	c := startCommand(t, environ, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)...)
+	var url string
+	c.waitFor("the feed URL", func() bool {
+		if m := feedURL.FindStringSubmatch(c.out.String()); m != nil {
+			url = m[1]
 		}
-		select {
-		case code := <-done:
-			done <- code
-			t.Fatalf("serve exited with %d: %s%s", code, out.String(), errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("serve printed no feed URL: %s%s", out.String(), errb.String())
-	return "", nil, nil
+		return url != ""
+	})
+	return url, c.out, c.stop
 }
 
 // TestServeEmbeddedDefault: serve on a fresh data directory creates the

@@ -2,17 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto"
 	"crypto/sha256"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/signet-nuget/signet/internal/tsp"
 )
@@ -39,34 +36,15 @@ func TestDevCertsAndTSACommands(t *testing.T) {
 		t.Errorf("dev-certs over an existing PKI: exit %d, want 1", code)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var tsaOut, tsaErr bytes.Buffer
-	go func() {
-		done <- run(ctx, &env{stdout: &tsaOut, stderr: &tsaErr, getenv: func(string) string { return "" }}, []string{"tsa",
-			"--listen", addr, "--certificate-path", filepath.Join(pki, "timestamping.pem"), "--key-path", filepath.Join(pki, "timestamping.key"),
-			"--serial-file", filepath.Join(dir, "tsa.serial"), "--policy", "1.3.6.1.4.1.99999.1"})
-	}()
-	url := "http://" + addr + "/"
+	url, tsa := startTSACommand(t, "--certificate-path", filepath.Join(pki, "timestamping.pem"), "--key-path", filepath.Join(pki, "timestamping.key"),
+		"--serial-file", filepath.Join(dir, "tsa.serial"), "--policy", "1.3.6.1.4.1.99999.1")
 	var resp *http.Response
 	sum := sha256.Sum256([]byte("data"))
 	req, _ := tsp.NewRequest(crypto.SHA256, sum[:])
 	der, _ := req.Marshal()
-	for i := 0; i < 100; i++ {
-		resp, err = http.Post(url, "application/timestamp-query", bytes.NewReader(der))
-		if err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	resp, err := http.Post(url, "application/timestamp-query", bytes.NewReader(der))
 	if err != nil {
-		t.Fatalf("the TSA did not come up: %v\n%s", err, tsaErr.String())
+		t.Fatalf("the TSA does not answer: %v\n%s", err, tsa.err.String())
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -78,14 +56,8 @@ func TestDevCertsAndTSACommands(t *testing.T) {
 	if err != nil || tok.Info.Policy.String() != "1.3.6.1.4.1.99999.1" {
 		t.Fatalf("token: %v", err)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("tsa exit %d\n%s", code, tsaErr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("tsa did not stop")
+	if code := tsa.stop(); code != 0 {
+		t.Fatalf("tsa exit %d\n%s", code, tsa.err.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "tsa.serial")); err != nil {
 		t.Errorf("serial file: %v", err)

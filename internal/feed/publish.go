@@ -238,8 +238,10 @@ func (s *Server) publish(ctx context.Context, f *os.File, size int64, by pusher)
 		u, size = &signedUpload, served.size
 	}
 
-	sum, err := fileSHA512(u.file)
-	if err != nil {
+	var sum []byte
+	if served != nil {
+		sum = served.sum
+	} else if sum, err = fileSHA512(u.file); err != nil {
 		s.log.Error("hashing package", "err", err)
 		return http.StatusInternalServerError, "The package could not be read.", ref
 	}
@@ -382,16 +384,16 @@ func fileSHA512(f *os.File) ([]byte, error) {
 // and readme first, the package last.
 func (s *Server) writeBlobs(ctx context.Context, u *upload, row store.Version) ([]string, error) {
 	var keys []string
-	put := func(key string, r io.Reader) error {
+	put := func(key string, r io.Reader) ([]byte, error) {
 		keys = append(keys, key)
-		_, _, err := s.blobs.Put(ctx, key, r)
-		return err
+		_, sum, err := s.blobs.Put(ctx, key, r)
+		return sum, err
 	}
-	nuspec, err := s.entryBytes(u, "")
+	nuspec, err := manifestBytes(u)
 	if err != nil {
 		return keys, err
 	}
-	if err := put(blobKey(row.PackageID, row.Version, row.SHA512, blobNuspec), bytes.NewReader(nuspec)); err != nil {
+	if _, err := put(blobKey(row.PackageID, row.Version, row.SHA512, blobNuspec), bytes.NewReader(nuspec)); err != nil {
 		return keys, err
 	}
 	if u.readme != "" {
@@ -399,16 +401,21 @@ func (s *Server) writeBlobs(ctx context.Context, u *upload, row store.Version) (
 		if err != nil {
 			return keys, refuse("The readme file %q cannot be read: %v.", u.readme, err)
 		}
-		if err := put(blobKey(row.PackageID, row.Version, row.SHA512, blobReadme), bytes.NewReader(b)); err != nil {
+		if _, err := put(blobKey(row.PackageID, row.Version, row.SHA512, blobReadme), bytes.NewReader(b)); err != nil {
 			return keys, err
 		}
 	}
-	err = put(blobKey(row.PackageID, row.Version, row.SHA512, blobNupkg), io.NewSectionReader(u.file, 0, u.size))
+	// The store's own SHA-512 of what it wrote must be the one the names
+	// carry: the two hashes are one check that the bytes survived.
+	sum, err := put(blobKey(row.PackageID, row.Version, row.SHA512, blobNupkg), io.NewSectionReader(u.file, 0, u.size))
+	if err == nil && !bytes.Equal(sum, row.SHA512) {
+		err = fmt.Errorf("feed: the stored package's SHA-512 %x differs from %x", sum, row.SHA512)
+	}
 	return keys, err
 }
 
-// entryBytes returns the manifest's bytes as stored in the package.
-func (s *Server) entryBytes(u *upload, _ string) ([]byte, error) {
+// manifestBytes returns the manifest's bytes as stored in the package.
+func manifestBytes(u *upload) ([]byte, error) {
 	for _, e := range u.pkg.Entries() {
 		if !strings.ContainsAny(e.Name, `/\`) && strings.HasSuffix(strings.ToLower(e.Name), ".nuspec") {
 			return readEntry(u.pkg, e.Name, 4<<20)

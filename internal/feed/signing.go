@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -90,6 +91,7 @@ const minRSABits = 2048
 type signed struct {
 	file  *os.File // nil: the upload as it is
 	size  int64
+	sum   []byte // SHA-512 of file
 	pkg   *nupkg.Package
 	facts *signatureFacts
 	// signer is the SHA-256 of the author certificate, nil if unsigned;
@@ -358,7 +360,9 @@ func (s *Server) repositorySign(ctx context.Context, p *nupkg.Package, owners []
 		os.Remove(f.Name())
 		return nil, err
 	}
-	err = nusig.SignPackage(ctx, f, p, nusig.Request{
+	// The SHA-512 that names the stored package is taken as it is written.
+	h := sha512.New()
+	err = nusig.SignPackage(ctx, io.MultiWriter(f, h), p, nusig.Request{
 		SignOptions: nusig.SignOptions{Signer: g.Signer, Certificate: g.Certificate, Chain: g.Chain, Timestamper: g.Timestamper, Now: s.now},
 		Type:        nusig.TypeRepository,
 		Repository:  info,
@@ -379,7 +383,7 @@ func (s *Server) repositorySign(ctx context.Context, p *nupkg.Package, owners []
 	if err != nil {
 		return fail(fmt.Errorf("feed: reading the repository-signed package: %w", err))
 	}
-	return &signed{file: f, size: size, pkg: sp}, nil
+	return &signed{file: f, size: size, pkg: sp, sum: h.Sum(nil)}, nil
 }
 
 // checkServed verifies the package as it will be served, as nuget.org

@@ -62,9 +62,9 @@ func mustOpen(t *testing.T, open Opener) blob.Store {
 	return s
 }
 
-// pattern returns n bytes that differ between seeds and along their length,
+// Pattern returns n bytes that differ between seeds and along their length,
 // so that a truncated, shifted or mixed object does not compare equal.
-func pattern(seed byte, n int) []byte {
+func Pattern(seed byte, n int) []byte {
 	b := make([]byte, n)
 	x := uint32(seed)*2654435761 + 1
 	for i := range b {
@@ -149,7 +149,7 @@ func testRoundTrip(t *testing.T, open Opener) {
 	sizes := []int{0, 1, 4095, 64<<10 + 1, 3 << 20}
 	for i, n := range sizes {
 		key := "pkg/" + string(rune('a'+i)) + "/x.nupkg"
-		data := pattern(byte(i), n)
+		data := Pattern(byte(i), n)
 		put(t, s, key, data)
 		wantContent(t, s, key, data)
 		if ok, err := s.Exists(context.Background(), key); err != nil || !ok {
@@ -180,7 +180,7 @@ func testRoundTrip(t *testing.T, open Opener) {
 // same storage sees the object.
 func testOtherHandleSees(t *testing.T, open Opener) {
 	a := mustOpen(t, open)
-	data := pattern(7, 100<<10)
+	data := Pattern(7, 100<<10)
 	put(t, a, "p/1.0.0/p.1.0.0.nupkg", data)
 	b := mustOpen(t, open)
 	wantContent(t, b, "p/1.0.0/p.1.0.0.nupkg", data)
@@ -206,7 +206,7 @@ func testMissing(t *testing.T, open Opener) {
 // Contract: Put on an existing key replaces the object.
 func testOverwrite(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
-	old, new := pattern(1, 200<<10), pattern(2, 1000)
+	old, new := Pattern(1, 200<<10), Pattern(2, 1000)
 	put(t, s, "k", old)
 	put(t, s, "k", new)
 	wantContent(t, s, "k", new)
@@ -237,10 +237,10 @@ func (r *failingReader) Read(p []byte) (int, error) {
 func testFailedPut(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
 	ctx := context.Background()
-	old := pattern(3, 10<<10)
+	old := Pattern(3, 10<<10)
 	put(t, s, "exists", old)
 	for _, key := range []string{"fresh/x.nupkg", "exists"} {
-		_, _, err := s.Put(ctx, key, &failingReader{data: pattern(4, 300<<10), err: errBoom})
+		_, _, err := s.Put(ctx, key, &failingReader{data: Pattern(4, 300<<10), err: errBoom})
 		if !errors.Is(err, errBoom) {
 			t.Fatalf("Put(%q) with a failing reader = %v, want it to wrap the reader's error", key, err)
 		}
@@ -299,7 +299,7 @@ func testCancel(t *testing.T, open Opener) {
 
 	for _, key := range []string{"midway", "keep"} {
 		ctx, cancel := context.WithCancel(context.Background())
-		r := &cancellingReader{r: bytes.NewReader(pattern(5, 2<<20)), after: 64 << 10, cancel: cancel}
+		r := &cancellingReader{r: bytes.NewReader(Pattern(5, 2<<20)), after: 64 << 10, cancel: cancel}
 		_, _, err := s.Put(ctx, key, r)
 		cancel()
 		if !errors.Is(err, context.Canceled) {
@@ -317,7 +317,7 @@ func testCancel(t *testing.T, open Opener) {
 // never bytes of a later replacement.
 func testOpenSnapshot(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
-	old, new := pattern(10, 512<<10), pattern(11, 512<<10)
+	old, new := Pattern(10, 512<<10), Pattern(11, 512<<10)
 	put(t, s, "k", old)
 	o, err := s.Open(context.Background(), "k")
 	if err != nil {
@@ -369,7 +369,7 @@ func testList(t *testing.T, open Opener) {
 		"z",
 	}
 	for i, k := range all {
-		put(t, s, k, pattern(byte(i), 10))
+		put(t, s, k, Pattern(byte(i), 10))
 	}
 	tests := []struct {
 		prefix string

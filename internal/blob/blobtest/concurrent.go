@@ -29,7 +29,7 @@ func testConcurrent(t *testing.T, open Opener) {
 	// any mix of two is detected.
 	candidates := make([][]byte, writers+1)
 	for i := range candidates {
-		candidates[i] = pattern(byte(100+i), 64<<10+i*997)
+		candidates[i] = Pattern(byte(100+i), 64<<10+i*997)
 	}
 	isCandidate := func(b []byte) bool {
 		for _, c := range candidates {
@@ -48,7 +48,7 @@ func testConcurrent(t *testing.T, open Opener) {
 		wg.Go(func() {
 			for i := range putsPerWriter {
 				key := fmt.Sprintf("own/%d/%d", w, i)
-				if _, _, err := s.Put(ctx, key, bytes.NewReader(pattern(byte(w*putsPerWriter+i), 20<<10))); err != nil {
+				if _, _, err := s.Put(ctx, key, bytes.NewReader(Pattern(byte(w*putsPerWriter+i), 20<<10))); err != nil {
 					errs <- fmt.Errorf("Put(%q): %w", key, err)
 				}
 			}
@@ -92,7 +92,7 @@ func testConcurrent(t *testing.T, open Opener) {
 	}
 	for w := range writers {
 		for i := range putsPerWriter {
-			wantContent(t, s, fmt.Sprintf("own/%d/%d", w, i), pattern(byte(w*putsPerWriter+i), 20<<10))
+			wantContent(t, s, fmt.Sprintf("own/%d/%d", w, i), Pattern(byte(w*putsPerWriter+i), 20<<10))
 		}
 	}
 	if got := read(t, s, "shared"); !isCandidate(got) {

@@ -45,19 +45,6 @@ func open(t *testing.T) *s3.Store {
 	return s
 }
 
-// pattern returns n bytes that differ between seeds and along their length.
-func pattern(seed byte, n int) []byte {
-	b := make([]byte, n)
-	x := uint32(seed)*2654435761 + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
-}
-
 func put(t *testing.T, s blob.Store, key string, data []byte) {
 	t.Helper()
 	n, sum, err := s.Put(context.Background(), key, bytes.NewReader(data))
@@ -98,7 +85,7 @@ func TestMultipart(t *testing.T) {
 	s := open(t)
 	for i, n := range []int{s3.MinPartSize - 1, s3.MinPartSize, 2 * s3.MinPartSize, 2*s3.MinPartSize + 12345} {
 		key := fmt.Sprintf("m/%d", i)
-		data := pattern(byte(i), n)
+		data := blobtest.Pattern(byte(i), n)
 		put(t, s, key, data)
 		if got := read(t, s, key); !bytes.Equal(got, data) {
 			t.Fatalf("%d bytes: read back %d different bytes", n, len(got))
@@ -145,7 +132,7 @@ func TestMultipartFailureLeavesNothing(t *testing.T) {
 	old := []byte("old")
 	put(t, s, "keep", old)
 	boom := errors.New("boom")
-	data := pattern(1, 3*s3.MinPartSize)
+	data := blobtest.Pattern(1, 3*s3.MinPartSize)
 	for _, key := range []string{"fresh", "keep"} {
 		ctx, cancel := context.WithCancel(context.Background())
 		r := &cancellingReader{r: bytes.NewReader(data), after: s3.MinPartSize + 1<<20, cancel: cancel}
@@ -203,7 +190,7 @@ func TestConcurrentPutOneKey(t *testing.T) {
 	const writers = 4
 	candidates := make([][]byte, writers)
 	for i := range candidates {
-		candidates[i] = pattern(byte(50+i), s3.MinPartSize+1000*(i+1))
+		candidates[i] = blobtest.Pattern(byte(50+i), s3.MinPartSize+1000*(i+1))
 	}
 	isCandidate := func(b []byte) bool {
 		return slices.ContainsFunc(candidates, func(c []byte) bool { return bytes.Equal(b, c) })
@@ -260,7 +247,7 @@ func TestConcurrentPutOneKey(t *testing.T) {
 func TestOpenPinsObject(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
-	old, new := pattern(1, 256<<10), pattern(2, 256<<10)
+	old, new := blobtest.Pattern(1, 256<<10), blobtest.Pattern(2, 256<<10)
 	tests := []struct {
 		name   string
 		change func()
@@ -301,7 +288,7 @@ func TestOpenPinsObject(t *testing.T) {
 // http.ServeContent serves ranges from an object with Seek and Read.
 func TestServeContent(t *testing.T) {
 	s := open(t)
-	data := pattern(9, 300<<10)
+	data := blobtest.Pattern(9, 300<<10)
 	put(t, s, "pkg.nupkg", data)
 	tests := []struct {
 		rangeHeader string
